@@ -1,0 +1,48 @@
+#pragma once
+
+// For tests that run against a chapter's program. tests/CMakeLists.txt builds each such test
+// once per chapter and defines:
+//   MAILSTEPS_PROGRAM    the chapter's program for this topic (echo_server, mailserver, ...)
+//   MAILSTEPS_TEST_ARGS  the arguments that make it self-contained: every port 0, every file
+//                        under {dir} (a fresh temporary directory)
+#include "shared/testing/process.hpp"
+#include "shared/testing/temp_dir.hpp"
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace mailsteps::testing {
+
+// The chapter's program, started for one test and stopped when the test ends.
+class ChapterServer {
+public:
+    explicit ChapterServer(const std::vector<std::string>& extra_args = {})
+        : process_(MAILSTEPS_PROGRAM, arguments(extra_args)) {}
+
+    std::uint16_t port(const std::string& protocol) { return process_.port(protocol); }
+    const std::filesystem::path& dir() const { return dir_.path(); }
+    Process& process() { return process_; }
+    std::string log() const { return process_.log(); }
+    // SIGTERM, then the exit code (nullopt if it did not exit in time).
+    std::optional<int> stop() { return process_.stop(); }
+
+private:
+    std::vector<std::string> arguments(const std::vector<std::string>& extra_args) const {
+        std::vector<std::string> args;
+        std::istringstream words(MAILSTEPS_TEST_ARGS);
+        for (std::string word; words >> word;) {
+            if (auto at = word.find("{dir}"); at != std::string::npos) {
+                word.replace(at, 5, dir_.path().string());
+            }
+            args.push_back(word);
+        }
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        return args;
+    }
+
+    TempDir dir_; // declared first: it must exist before the process starts
+    Process process_;
+};
+
+} // namespace mailsteps::testing

@@ -1,0 +1,27 @@
+// Plays every dialog script of a topic against the chapter's program: one test per script.
+#include "shared/testing/chapter.hpp"
+#include "shared/testing/dialog.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace mailsteps::testing;
+
+class Dialogs : public ::testing::TestWithParam<std::filesystem::path> {};
+
+TEST_P(Dialogs, Play) {
+    Dialog dialog = load_dialog(GetParam());
+    ChapterServer server(dialog.args);
+    LineClient client(server.port(MAILSTEPS_PROTOCOL));
+    play_dialog(dialog, client);
+    client.close();
+    EXPECT_EQ(server.stop(), 0) << server.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(Script, Dialogs, ::testing::ValuesIn(find_dialogs(MAILSTEPS_DIALOG_DIR)),
+                         [](const auto& info) {
+                             std::string name = info.param.stem().string();
+                             for (char& c : name) {
+                                 c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                             }
+                             return name;
+                         });

@@ -1,0 +1,109 @@
+// Line I/O over a real loopback connection: limits, timeouts, closing and stopping.
+#include "shared/line_stream.hpp"
+#include "shared/testing/client.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/use_future.hpp>
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+using namespace std::chrono_literals;
+using mailsteps::LineStream;
+using mailsteps::testing::LineClient;
+using Read = LineStream::ReadStatus;
+
+namespace {
+
+// A server-side LineStream connected to a test client over 127.0.0.1.
+struct Connection {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
+    LineClient client{acceptor.local_endpoint().port()};
+    std::shared_ptr<LineStream> stream = std::make_shared<LineStream>(acceptor.accept(), mailsteps::Logger("test"));
+
+    // Runs one coroutine on the stream to completion and returns its result.
+    template <class T> T run(asio::awaitable<T> work) {
+        auto result = asio::co_spawn(io, std::move(work), asio::use_future);
+        io.restart();
+        io.run();
+        return result.get();
+    }
+};
+
+} // namespace
+
+TEST(LineStream, ReadsLinesTheClientSends) {
+    Connection c;
+    c.client.send("one\r\ntwo\n");
+    auto first = c.run(c.stream->read_line(100, 1s));
+    ASSERT_EQ(first.status, Read::line);
+    EXPECT_EQ(first.line.text, "one");
+    auto second = c.run(c.stream->read_line(100, 1s));
+    ASSERT_EQ(second.status, Read::line);
+    EXPECT_EQ(second.line.text, "two");
+    EXPECT_EQ(second.line.end, mailsteps::LineEnd::bare_lf);
+}
+
+TEST(LineStream, TimesOutWhenNothingArrives) {
+    Connection c;
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(c.run(c.stream->read_line(100, 200ms)).status, Read::timed_out);
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 190ms);
+}
+
+TEST(LineStream, APartialLineStillTimesOut) {
+    Connection c;
+    c.client.send("no line end");
+    EXPECT_EQ(c.run(c.stream->read_line(100, 200ms)).status, Read::timed_out);
+    c.client.send("\r\n"); // the bytes were kept
+    auto read = c.run(c.stream->read_line(100, 1s));
+    EXPECT_EQ(read.line.text, "no line end");
+}
+
+TEST(LineStream, ReportsTooLongThenGoesOn) {
+    Connection c;
+    c.client.send(std::string(50, 'x') + "\r\nshort\r\n");
+    EXPECT_EQ(c.run(c.stream->read_line(20, 1s)).status, Read::too_long);
+    auto next = c.run(c.stream->read_line(20, 1s));
+    ASSERT_EQ(next.status, Read::line);
+    EXPECT_EQ(next.line.text, "short");
+}
+
+TEST(LineStream, ReportsClose) {
+    Connection c;
+    c.client.send("last\r\n");
+    c.client.close();
+    EXPECT_EQ(c.run(c.stream->read_line(100, 1s)).line.text, "last");
+    EXPECT_EQ(c.run(c.stream->read_line(100, 1s)).status, Read::closed);
+}
+
+TEST(LineStream, WritesReachTheClient) {
+    Connection c;
+    c.run(c.stream->write("220 hello\r\n"));
+    EXPECT_EQ(c.client.read_line(), "220 hello");
+}
+
+TEST(LineStream, StopEndsAPendingRead) {
+    Connection c;
+    auto read = asio::co_spawn(c.io, c.stream->read_line(100, 10s), asio::use_future);
+    std::thread runner([&] { c.io.run(); });
+    std::this_thread::sleep_for(100ms);
+    c.stream->stop(); // from another thread, as the server does on shutdown
+    runner.join();
+    EXPECT_EQ(read.get().status, Read::stopped);
+    EXPECT_EQ(c.run(c.stream->read_line(100, 1s)).status, Read::stopped);
+}
+
+TEST(LineStream, WriteToAVanishedClientClosesTheStream) {
+    Connection c;
+    c.client.close();
+    // The first writes may still be accepted by the kernel; a reset makes a later one fail.
+    for (int i = 0; i < 100 && c.stream->is_open(); ++i) {
+        c.run(c.stream->write(std::string(64 * 1024, 'x')));
+    }
+    EXPECT_FALSE(c.stream->is_open());
+    EXPECT_EQ(c.run(c.stream->read_line(100, 1s)).status, Read::closed);
+}
