@@ -8,17 +8,23 @@
 #include "shared/testing/process.hpp"
 #include "shared/testing/temp_dir.hpp"
 
+#include <gtest/gtest.h>
+
 #include <sstream>
 #include <string>
 #include <vector>
 
 namespace mailsteps::testing {
 
-// The chapter's program, started for one test and stopped when the test ends.
+// The chapter's program, started for one test. When the test ends it is stopped with SIGTERM
+// and must exit with status 0 (a sanitizer report or a crash would not).
 class ChapterServer {
 public:
     explicit ChapterServer(const std::vector<std::string>& extra_args = {})
         : process_(MAILSTEPS_PROGRAM, arguments(extra_args)) {}
+    ~ChapterServer() { EXPECT_EQ(process_.stop(), 0) << "the server did not exit cleanly; its log:\n" << log(); }
+    ChapterServer(const ChapterServer&) = delete;
+    ChapterServer& operator=(const ChapterServer&) = delete;
 
     std::uint16_t port(const std::string& protocol) { return process_.port(protocol); }
     const std::filesystem::path& dir() const { return dir_.path(); }
