@@ -31,6 +31,7 @@ private:
     std::uint64_t size_ = 0; // octets as sent, CRLFs included, stuffing dots not
     std::string text_;
     Problem problem_ = Problem::none;
+    bool previous_ended_with_crlf_ = true; // the DATA command's own CRLF comes first
 };
 
 } // namespace smtp

@@ -1,0 +1,514 @@
+// End-to-end tests of the SMTP server: the chapter's real program on port 0, real clients
+// (Python's smtplib, curl, swaks) and raw sockets. What is checked is what users see: replies,
+// the files in the Maildirs, exit codes, behaviour under load and on signals.
+#include "smtp_testing.hpp"
+
+#include "shared/testing/chapter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace {
+
+using namespace mailsteps::testing;
+using namespace smtp::tests;
+
+const std::string python = "/usr/bin/python3";
+const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
+
+// Mailboxes live in <maildir-root>/<domain>/<user>; the chapter's TEST_ARGS put the root here.
+fs::path mail_root(const ChapterServer& server) { return server.dir() / "mail"; }
+fs::path mailbox(const ChapterServer& server, const std::string& user) {
+    return maildir(mail_root(server), "localhost", user);
+}
+
+// The wire form of a text written with "\n".
+std::string crlf(const std::string& text) {
+    std::string wire;
+    for (char c : text) {
+        wire += c == '\n' ? "\r\n" : std::string(1, c);
+    }
+    return wire;
+}
+
+// RFC 5321 3.1 and 4.1.1.1: read the greeting, say EHLO.
+void greet(LineClient& client) {
+    auto greeting = read_reply(client);
+    ASSERT_EQ(greeting.code, 220) << greeting;
+    auto hello = command(client, "EHLO client.test");
+    ASSERT_EQ(hello.code, 250) << hello;
+}
+
+// RFC 5321 4.4: the server adds Return-Path: and Received: in front of the message; returns
+// what follows them, the message as the client sent it.
+std::string check_trace_headers(const fs::path& file, const std::string& sender, const std::string& recipient,
+                                const std::string& id) {
+    auto stored = split_stored(read_file(file));
+    EXPECT_EQ(stored.return_path, "Return-Path: <" + sender + ">");
+    EXPECT_TRUE(stored.received.starts_with("Received: from client.test ([127.0.0.1]) ")) << stored.received;
+    EXPECT_NE(stored.received.find(" by localhost (mailsteps) with ESMTP id " + id + " "), std::string::npos)
+        << stored.received;
+    EXPECT_NE(stored.received.find(" for <" + recipient + ">; "), std::string::npos) << stored.received;
+    return stored.rest;
+}
+
+// The text a message's header field has in a stored file ("" if none).
+std::string header_value(const std::string& file, const std::string& name) {
+    auto at = file.find("\n" + name + ": ");
+    if (at == std::string::npos) {
+        return "";
+    }
+    at += name.size() + 3;
+    return file.substr(at, file.find('\n', at) - at);
+}
+
+// One message with what makes byte-exactness hard: a dot at the start of a line, a lone dot,
+// an empty line, 8-bit UTF-8.
+const std::string tricky_text = "From: Alice <alice@example.test>\n"
+                                "To: bob@localhost, carol@localhost\n"
+                                "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\n"
+                                "MIME-Version: 1.0\n"
+                                "Content-Type: text/plain; charset=utf-8\n"
+                                "Content-Transfer-Encoding: 8bit\n"
+                                "\n"
+                                "Grüße aus Köln, naïve café ✓\n"
+                                "\n"
+                                ".a line that starts with a dot\n"
+                                "..and one with two\n"
+                                ".\n"
+                                "the end\n";
+
+TEST(SmtpClients, PythonSmtplibDeliversByteExactCopiesToTwoMailboxes) {
+    ChapterServer server;
+    auto port = std::to_string(server.port("smtp"));
+    auto sent = run(python, {smtplib_client, port, "alice@example.test", "bob@localhost", "carol@localhost"},
+                    crlf(tricky_text));
+    ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+    auto id = queue_id(sent.out);
+    ASSERT_FALSE(id.empty()) << sent.out;
+    for (std::string user : {"bob", "carol"}) {
+        auto files = new_messages(mailbox(server, user));
+        ASSERT_EQ(files.size(), 1U) << user;
+        EXPECT_EQ(check_trace_headers(files[0], "alice@example.test", user + "@localhost", id), tricky_text);
+    }
+}
+
+TEST(SmtpClients, CurlDeliversToTwoRecipients) {
+    ChapterServer server;
+    TempDir files;
+    auto message = files.path() / "message.eml";
+    std::ofstream(message, std::ios::binary) << crlf(tricky_text);
+    // The URL's path is the name curl gives in EHLO.
+    auto url = "smtp://127.0.0.1:" + std::to_string(server.port("smtp")) + "/client.test";
+    auto sent = run("/usr/bin/curl", {"--silent", "--show-error", "--verbose", url, "--mail-from", "alice@example.test",
+                                      "--mail-rcpt", "bob@localhost", "--mail-rcpt", "carol@localhost",
+                                      "--upload-file", message.string()});
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+    auto id = queue_id(sent.err); // --verbose shows the server's replies on stderr
+    ASSERT_FALSE(id.empty()) << sent.err;
+    for (std::string user : {"bob", "carol"}) {
+        auto delivered = new_messages(mailbox(server, user));
+        ASSERT_EQ(delivered.size(), 1U) << user;
+        EXPECT_EQ(check_trace_headers(delivered[0], "alice@example.test", user + "@localhost", id), tricky_text);
+    }
+}
+
+TEST(SmtpClients, SwaksDelivers) {
+    ChapterServer server;
+    auto sent = run("/usr/bin/swaks", {"--server", "127.0.0.1", "--port", std::to_string(server.port("smtp")),
+                                       "--helo", "client.test", "--from", "alice@example.test", "--to",
+                                       "bob@localhost", "--header", "Subject: swaks test", "--body",
+                                       "Hello from swaks."});
+    ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+    auto id = queue_id(sent.out); // swaks prints the conversation
+    ASSERT_FALSE(id.empty()) << sent.out;
+    auto files = new_messages(mailbox(server, "bob"));
+    ASSERT_EQ(files.size(), 1U);
+    auto text = check_trace_headers(files[0], "alice@example.test", "bob@localhost", id);
+    EXPECT_EQ(header_value("\n" + text, "Subject"), "swaks test");
+    EXPECT_NE(text.find("\n\nHello from swaks.\n"), std::string::npos) << text;
+}
+
+// Maildir (http://cr.yp.to/proto/maildir.html): the file goes through tmp/ into new/; only
+// the owner may read the mail.
+TEST(SmtpStorage, StoredFileHasTraceHeadersAndPrivateModes) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto reply = send_message(client, "alice@example.test", {"Bob@localhost"}, "Subject: modes\n\nhello\n");
+    ASSERT_EQ(reply.code, 250) << reply;
+    auto id = queue_id(reply.last());
+    ASSERT_FALSE(id.empty()) << reply;
+    auto bob = mailbox(server, "bob"); // local parts are stored lowercased
+    auto files = new_messages(bob);
+    ASSERT_EQ(files.size(), 1U);
+    EXPECT_EQ(check_trace_headers(files[0], "alice@example.test", "Bob@localhost", id), "Subject: modes\n\nhello\n");
+    EXPECT_EQ(mode_of(files[0]), 0600U);
+    for (const auto& directory : {bob, bob / "tmp", bob / "new", bob / "cur"}) {
+        EXPECT_EQ(mode_of(directory), 0700U) << directory;
+    }
+    EXPECT_TRUE(files_in(bob / "tmp").empty());
+    EXPECT_TRUE(files_in(bob / "cur").empty());
+}
+
+// RFC 2920: two whole transactions and QUIT in a single write; the replies come in order.
+TEST(SmtpPipelining, TwoTransactionsInOneWriteDeliverTwice) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    std::string both;
+    for (std::string subject : {"one", "two"}) {
+        both += "MAIL FROM:<alice@example.test>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\n"
+                "Subject: " + subject + "\r\n\r\nbody " + subject + "\r\n.\r\n";
+    }
+    client.send(both + "QUIT\r\n");
+    std::vector<int> codes;
+    for (int i = 0; i < 9; ++i) {
+        codes.push_back(read_reply(client).code);
+    }
+    EXPECT_EQ(codes, (std::vector<int>{250, 250, 354, 250, 250, 250, 354, 250, 221}));
+    std::set<std::string> subjects;
+    for (const auto& file : new_messages(mailbox(server, "bob"))) {
+        subjects.insert(header_value(read_file(file), "Subject"));
+    }
+    EXPECT_EQ(subjects, (std::set<std::string>{"one", "two"}));
+}
+
+// RFC 1870 6.1: a declared size over the limit is refused before any data is sent.
+TEST(SmtpLimits, SizeParameterOverTheLimitIsRefusedAtMail) {
+    ChapterServer server({"--max-message-size", "1000"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto reply = command(client, "MAIL FROM:<alice@example.test> SIZE=1001");
+    EXPECT_EQ(reply.code, 552) << reply;
+    EXPECT_TRUE(reply.last().starts_with("552 5.3.4 ")) << reply;
+}
+
+// Ten lines of 98 characters and CRLF: exactly 1000 octets (RFC 1870 5).
+std::string message_of_1000_octets() {
+    std::string text;
+    for (int line = 0; line < 10; ++line) {
+        text += std::string(97, 'a' + line) + "|\n";
+    }
+    return text;
+}
+
+TEST(SmtpLimits, MessageOfExactlyTheLimitIsDelivered) {
+    ChapterServer server({"--max-message-size", "1000"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto reply = send_message(client, "alice@example.test", {"bob@localhost"}, message_of_1000_octets());
+    EXPECT_EQ(reply.code, 250) << reply;
+    EXPECT_EQ(new_messages(mailbox(server, "bob")).size(), 1U);
+}
+
+// RFC 1870 4 and 6.3: a message that turns out bigger than the limit is refused after the data.
+TEST(SmtpLimits, OversizeMessageIsRefusedAfterTheData) {
+    ChapterServer server({"--max-message-size", "1000"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto reply = send_message(client, "alice@example.test", {"bob@localhost"}, "x" + message_of_1000_octets());
+    EXPECT_EQ(reply.code, 552) << reply;
+    EXPECT_TRUE(reply.last().starts_with("552 5.3.4 ")) << reply;
+    EXPECT_TRUE(all_files(mail_root(server)).empty());
+    EXPECT_EQ(command(client, "NOOP").code, 250); // the session goes on
+}
+
+// RFC 5321 4.5.3.1.6: a text line is at most 1000 octets, CRLF included.
+TEST(SmtpLimits, TextLineOf1000OctetsIsDelivered) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto text = "Subject: long line\n\n" + std::string(998, 'x') + "\n";
+    auto reply = send_message(client, "alice@example.test", {"bob@localhost"}, text);
+    ASSERT_EQ(reply.code, 250) << reply;
+    auto files = new_messages(mailbox(server, "bob"));
+    ASSERT_EQ(files.size(), 1U);
+    EXPECT_EQ(split_stored(read_file(files[0])).rest, text);
+}
+
+TEST(SmtpLimits, TextLineOver1000OctetsIsRefusedAtTheEndOfTheData) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto reply = send_message(client, "alice@example.test", {"bob@localhost"},
+                              "Subject: long line\n\n" + std::string(999, 'x') + "\nafter it\n");
+    EXPECT_EQ(reply.code, 500) << reply;
+    EXPECT_TRUE(reply.last().starts_with("500 5.5.6 ")) << reply;
+    EXPECT_TRUE(all_files(mail_root(server)).empty());
+    EXPECT_EQ(command(client, "NOOP").code, 250);
+}
+
+// RFC 5321 4.5.3.1.8: 100 recipients must be accepted; this server takes no more.
+TEST(SmtpLimits, HundredRecipientsAreAcceptedTheNextGets452) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    for (int i = 0; i < 100; ++i) {
+        ASSERT_EQ(command(client, "RCPT TO:<user" + std::to_string(i) + "@localhost>").code, 250) << i;
+    }
+    auto refused = command(client, "RCPT TO:<user100@localhost>");
+    EXPECT_EQ(refused.code, 452) << refused;
+    EXPECT_TRUE(refused.last().starts_with("452 4.5.3 ")) << refused;
+    ASSERT_EQ(command(client, "DATA").code, 354);
+    client.send(wire_data("Subject: to a hundred\n\nhi\n"));
+    EXPECT_EQ(read_reply(client).code, 250);
+    EXPECT_EQ(all_files(mail_root(server)).size(), 100U);
+    EXPECT_EQ(new_messages(mailbox(server, "user99")).size(), 1U);
+    EXPECT_FALSE(fs::exists(mailbox(server, "user100")));
+}
+
+// RFC 5321 3.6.2 and 7.1: mail for a domain that is not ours is refused, not relayed.
+TEST(SmtpSecurity, RelayAttemptIsDenied) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    auto reply = command(client, "RCPT TO:<bob@example.com>");
+    EXPECT_EQ(reply.code, 550) << reply;
+    EXPECT_TRUE(reply.last().starts_with("550 5.7.1 ")) << reply;
+    EXPECT_EQ(command(client, "DATA").code, 554); // RFC 5321 3.3: no valid recipient
+    EXPECT_TRUE(all_files(server.dir()).empty());
+}
+
+// A local part is a directory name on disk: none may climb out of the root or hide in it.
+TEST(SmtpSecurity, UnsafeLocalPartsAreRefusedAndWriteNothing) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    for (std::string unsafe : {"\"../x\"", "\"a/b\"", "\"..\"", "\"../../../tmp/evil\"", "\".hidden\""}) {
+        auto reply = command(client, "RCPT TO:<" + unsafe + "@localhost>");
+        EXPECT_EQ(reply.code, 553) << unsafe << ": " << reply;
+        EXPECT_TRUE(reply.last().starts_with("553 5.1.3 ")) << reply;
+    }
+    ASSERT_EQ(command(client, "RCPT TO:<bob@localhost>").code, 250);
+    ASSERT_EQ(command(client, "DATA").code, 354);
+    client.send(wire_data("Subject: only bob\n\nhi\n"));
+    ASSERT_EQ(read_reply(client).code, 250);
+    // Everything the server wrote under its directory is bob's one message.
+    auto files = all_files(server.dir());
+    ASSERT_EQ(files.size(), 1U);
+    EXPECT_EQ(files[0].parent_path(), mailbox(server, "bob") / "new");
+    EXPECT_FALSE(fs::exists(mail_root(server) / "x"));
+    EXPECT_FALSE(fs::exists(server.dir() / "x"));
+}
+
+// RFC 5321 2.3.8 and 4.1.1.4: only CRLF "." CRLF ends the data. SMTP smuggling hides a second
+// transaction behind an end-of-data that some servers accept; here it must stay message text
+// of a refused message, and nothing at all may be delivered.
+struct SmugglingVector {
+    std::string name;
+    std::string bytes; // right after the line "real"
+};
+
+void PrintTo(const SmugglingVector& vector, std::ostream* out) { *out << vector.name; }
+
+class SmtpSmuggling : public ::testing::TestWithParam<SmugglingVector> {};
+
+TEST_P(SmtpSmuggling, NothingIsDeliveredAndTheHiddenCommandsNeverRun) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    ASSERT_EQ(command(client, "RCPT TO:<bob@localhost>").code, 250);
+    ASSERT_EQ(command(client, "DATA").code, 354);
+    client.send("Subject: real\r\n\r\nreal" + GetParam().bytes +
+                "MAIL FROM:<mallory@example.test>\r\nRCPT TO:<carol@localhost>\r\nDATA\r\n"
+                "Subject: smuggled\r\n\r\nsmuggled\r\n.\r\n");
+    auto refused = read_reply(client);
+    EXPECT_EQ(refused.code, 554) << refused;
+    EXPECT_TRUE(refused.last().starts_with("554 5.6.0 ")) << refused;
+    // Had the smuggled commands run, their replies would come before QUIT's.
+    client.send_line("QUIT");
+    auto next = read_reply(client);
+    EXPECT_EQ(next.code, 221) << "the reply after the refusal: " << next;
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_TRUE(all_files(mail_root(server)).empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, SmtpSmuggling,
+                         ::testing::Values(SmugglingVector{"lf_dot_lf", "\n.\n"},
+                                           SmugglingVector{"cr_dot_cr", "\r.\r"},
+                                           SmugglingVector{"lf_dot_crlf", "\n.\r\n"},
+                                           SmugglingVector{"crlf_dot_lf", "\r\n.\n"},
+                                           SmugglingVector{"cr_dot_crlf", "\r.\r\n"},
+                                           SmugglingVector{"crlf_dot_cr_crlf", "\r\n.\r\r\n"},
+                                           SmugglingVector{"bare_cr_mid_line", "\rstill the same line\r\n"},
+                                           SmugglingVector{"bare_lf_mid_message", "\nnext line\r\n"}),
+                         [](const auto& info) { return info.param.name; });
+
+// Many sessions on several threads: every message lands exactly once, under a unique name.
+TEST(SmtpLoad, FiftyClientsTimesTwentyMessagesAllDeliveredOnce) {
+    constexpr int clients = 50;
+    constexpr int messages = 20;
+    ChapterServer server({"--threads", "4"});
+    auto port = server.port("smtp");
+    std::atomic<int> failures{0};
+    std::mutex ids_mutex;
+    std::set<std::string> queue_ids;
+    std::vector<std::thread> threads;
+    for (int c = 0; c < clients; ++c) {
+        threads.emplace_back([&, c] {
+            LineClient client(port);
+            greet(client);
+            for (int m = 0; m < messages; ++m) {
+                auto id = "<" + std::to_string(c) + "." + std::to_string(m) + "@load.test>";
+                auto reply = send_message(client, "sender" + std::to_string(c) + "@example.test",
+                                          {"user" + std::to_string(c % 5) + "@localhost"},
+                                          "Message-ID: " + id + "\nSubject: load\n\nmessage " + id + "\n");
+                if (reply.code != 250) {
+                    ++failures;
+                    return;
+                }
+                std::lock_guard lock(ids_mutex);
+                queue_ids.insert(queue_id(reply.last()));
+            }
+            command(client, "QUIT");
+        });
+    }
+    for (auto& thread : threads) {
+        thread.join();
+    }
+    ASSERT_EQ(failures, 0);
+    EXPECT_EQ(queue_ids.size(), std::size_t{clients * messages}); // every queue id is different
+    std::map<std::string, int> copies;
+    for (int user = 0; user < 5; ++user) {
+        for (const auto& file : new_messages(mailbox(server, "user" + std::to_string(user)))) {
+            ++copies[header_value(read_file(file), "Message-ID")];
+        }
+    }
+    EXPECT_EQ(copies.size(), std::size_t{clients * messages});
+    for (const auto& [id, count] : copies) {
+        EXPECT_EQ(count, 1) << id;
+    }
+}
+
+// Contract: on SIGTERM sessions get --shutdown-grace to finish, then 421 4.3.2, and exit 0.
+TEST(SmtpShutdown, SigtermTellsAnIdleClient421AndExitsZero) {
+    ChapterServer server({"--shutdown-grace", "1s"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    server.process().send_signal(SIGTERM);
+    auto reply = read_reply(client, 10s);
+    EXPECT_EQ(reply.code, 421) << reply;
+    EXPECT_TRUE(reply.last().starts_with("421 4.3.2 ")) << reply;
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_EQ(server.process().wait(), 0) << server.log();
+}
+
+TEST(SmtpShutdown, SigtermInMidDataDeliversNoPartialMessage) {
+    ChapterServer server({"--shutdown-grace", "1s"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    ASSERT_EQ(command(client, "RCPT TO:<bob@localhost>").code, 250);
+    ASSERT_EQ(command(client, "DATA").code, 354);
+    client.send("Subject: half\r\n\r\nthe first half\r\n");
+    server.process().send_signal(SIGTERM);
+    auto reply = read_reply(client, 10s);
+    EXPECT_EQ(reply.code, 421) << reply;
+    EXPECT_TRUE(reply.last().starts_with("421 4.3.2 ")) << reply;
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_EQ(server.process().wait(), 0) << server.log();
+    EXPECT_TRUE(all_files(mail_root(server)).empty());
+}
+
+TEST(SmtpShutdown, AMessageFinishedWithinTheGraceIsDelivered) {
+    ChapterServer server({"--shutdown-grace", "10s"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    ASSERT_EQ(command(client, "RCPT TO:<bob@localhost>").code, 250);
+    ASSERT_EQ(command(client, "DATA").code, 354);
+    client.send("Subject: in time\r\n\r\nthe first half\r\n");
+    server.process().send_signal(SIGTERM);
+    std::this_thread::sleep_for(200ms);
+    client.send("the second half\r\n.\r\n");
+    EXPECT_EQ(read_reply(client).code, 250);
+    EXPECT_EQ(command(client, "QUIT").code, 221);
+    EXPECT_EQ(server.process().wait(5s), 0) << server.log(); // no need to wait out the grace
+    EXPECT_EQ(new_messages(mailbox(server, "bob")).size(), 1U);
+}
+
+TEST(SmtpLimits, ClientsOverTheConnectionLimitGet421) {
+    ChapterServer server({"--max-connections", "2"});
+    auto port = server.port("smtp");
+    LineClient first(port), second(port);
+    ASSERT_EQ(read_reply(first).code, 220);
+    ASSERT_EQ(read_reply(second).code, 220);
+    LineClient third(port);
+    auto reply = read_reply(third);
+    EXPECT_EQ(reply.code, 421) << reply;
+    EXPECT_TRUE(reply.last().starts_with("421 4.3.2 ")) << reply;
+    EXPECT_TRUE(third.wait_closed());
+}
+
+// RFC 5321 4.5.3.2.7: a server may close a silent client, saying why (RFC 5321 3.8).
+TEST(SmtpLimits, SilentClientGets421AfterTheCommandTimeout) {
+    ChapterServer server({"--command-timeout", "1s"});
+    LineClient client(server.port("smtp"));
+    ASSERT_EQ(read_reply(client).code, 220);
+    auto start = std::chrono::steady_clock::now();
+    auto reply = read_reply(client, 10s);
+    EXPECT_EQ(reply.code, 421) << reply;
+    EXPECT_TRUE(reply.last().starts_with("421 4.4.2 ")) << reply;
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
+    EXPECT_TRUE(client.wait_closed());
+}
+
+// RFC 5321 4.5.3.2: the same within DATA, and the half message is dropped.
+TEST(SmtpLimits, ClientSilentInDataGets421AndNothingIsDelivered) {
+    ChapterServer server({"--data-timeout", "1s"});
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@example.test>").code, 250);
+    ASSERT_EQ(command(client, "RCPT TO:<bob@localhost>").code, 250);
+    ASSERT_EQ(command(client, "DATA").code, 354);
+    client.send("Subject: stalled\r\n\r\nand then nothing\r\n");
+    auto reply = read_reply(client, 10s);
+    EXPECT_EQ(reply.code, 421) << reply;
+    EXPECT_TRUE(reply.last().starts_with("421 4.4.2 ")) << reply;
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_TRUE(all_files(mail_root(server)).empty());
+}
+
+// A delivery that fails on disk is a temporary failure (451 4.3.0): the client keeps the
+// message and tries again later. The tests run as root, so a file stands in the way instead
+// of missing permissions.
+TEST(SmtpStorage, DiskErrorGets451AndTheServerKeepsWorking) {
+    ChapterServer server;
+    fs::create_directories(mail_root(server) / "localhost");
+    std::ofstream(mailbox(server, "bob")) << "a file where bob's Maildir should be\n";
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto failed = send_message(client, "alice@example.test", {"bob@localhost"}, "Subject: lost?\n\nhi\n");
+    EXPECT_EQ(failed.code, 451) << failed;
+    EXPECT_TRUE(failed.last().starts_with("451 4.3.0 ")) << failed;
+    EXPECT_EQ(all_files(mail_root(server)), std::vector<fs::path>{mailbox(server, "bob")});
+    auto delivered = send_message(client, "alice@example.test", {"carol@localhost"}, "Subject: fine\n\nhi\n");
+    EXPECT_EQ(delivered.code, 250) << delivered;
+    EXPECT_EQ(new_messages(mailbox(server, "carol")).size(), 1U);
+}
+
+// Contract: bad command-line input gets a clear message and exit code 2.
+TEST(SmtpCommandLine, BadOptionsExitTwo) {
+    for (auto args : std::vector<std::vector<std::string>>{{"--smtp-port", "70000"},
+                                                           {"--max-recipients", "0"},
+                                                           {"--max-message-size", "-5"},
+                                                           {"--command-timeout", "soon"}}) {
+        auto result = run(MAILSTEPS_PROGRAM, args);
+        EXPECT_EQ(result.exit_code, 2) << args[0] << ": " << result.err;
+        EXPECT_FALSE(result.err.empty()) << args[0];
+    }
+}
+
+} // namespace

@@ -1,0 +1,180 @@
+#pragma once
+
+// Small helpers the SMTP tests share: reading replies, sending a transaction, looking into
+// Maildirs.
+#include "shared/testing/client.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace smtp::tests {
+
+namespace fs = std::filesystem;
+using mailsteps::testing::LineClient;
+using namespace std::chrono_literals;
+
+// One SMTP reply: its code and every line's full text.
+struct Reply {
+    int code = 0;
+    std::vector<std::string> lines;
+
+    // The last line, where a multi-line reply's final text is ("" when no reply came).
+    std::string last() const { return lines.empty() ? "" : lines.back(); }
+};
+
+inline std::ostream& operator<<(std::ostream& out, const Reply& reply) {
+    if (reply.lines.empty()) {
+        return out << "<no reply>";
+    }
+    for (const auto& line : reply.lines) {
+        out << line << "\\r\\n";
+    }
+    return out;
+}
+
+// RFC 5321 4.2.1: "250-first", "250-second", "250 last". Reads up to the line whose code is
+// followed by a space (or by nothing). Code 0 when no complete reply came; the lines that did
+// come are kept for the failure message.
+inline Reply read_reply(LineClient& client, std::chrono::milliseconds timeout = 10s) {
+    Reply reply;
+    while (auto line = client.read_line(timeout)) {
+        reply.lines.push_back(*line);
+        bool has_code = line->size() >= 3 && std::all_of(line->begin(), line->begin() + 3, [](char c) {
+                            return c >= '0' && c <= '9';
+                        });
+        if (!has_code || (line->size() > 3 && (*line)[3] != ' ' && (*line)[3] != '-')) {
+            return reply; // not an SMTP reply line
+        }
+        if (line->size() == 3 || (*line)[3] == ' ') {
+            reply.code = std::stoi(line->substr(0, 3));
+            return reply;
+        }
+    }
+    return reply;
+}
+
+// Sends one command line and reads its reply.
+inline Reply command(LineClient& client, const std::string& line) {
+    client.send_line(line);
+    return read_reply(client);
+}
+
+// The queue id in "250 2.0.0 Ok: queued as <ID>", or "" when there is none.
+inline std::string queue_id(const std::string& text) {
+    static const std::regex queued(R"(250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+))");
+    std::smatch match;
+    return std::regex_search(text, match, queued) ? match[1].str() : "";
+}
+
+// Converts a message written with "\n" to what goes on the wire: CRLF line ends, dot-stuffed
+// (RFC 5321 4.5.2), followed by the end-of-data line.
+inline std::string wire_data(const std::string& text) {
+    std::string wire;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        wire += (line.starts_with('.') ? "." : "") + line + "\r\n";
+    }
+    return wire + ".\r\n";
+}
+
+// A whole transaction on a greeted connection: MAIL, each RCPT, DATA, the text (written with
+// "\n"), the end of data. Returns the reply to the data; every other reply must be positive.
+inline Reply send_message(LineClient& client, const std::string& from, const std::vector<std::string>& to,
+                          const std::string& text) {
+    if (auto reply = command(client, "MAIL FROM:<" + from + ">"); reply.code != 250) {
+        ADD_FAILURE() << "MAIL: " << reply;
+        return reply;
+    }
+    for (const auto& recipient : to) {
+        if (auto reply = command(client, "RCPT TO:<" + recipient + ">"); reply.code != 250) {
+            ADD_FAILURE() << "RCPT " << recipient << ": " << reply;
+            return reply;
+        }
+    }
+    if (auto reply = command(client, "DATA"); reply.code != 354) {
+        ADD_FAILURE() << "DATA: " << reply;
+        return reply;
+    }
+    client.send(wire_data(text));
+    return read_reply(client);
+}
+
+// Where the Maildir of user@domain lives under a --maildir-root.
+inline fs::path maildir(const fs::path& root, const std::string& domain, const std::string& user) {
+    return root / domain / user;
+}
+
+// The messages in one Maildir sub-directory ("new" or "tmp"), sorted; none if it does not exist.
+inline std::vector<fs::path> files_in(const fs::path& directory) {
+    std::vector<fs::path> files;
+    std::error_code missing;
+    for (const auto& entry : fs::directory_iterator(directory, missing)) {
+        files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+inline std::vector<fs::path> new_messages(const fs::path& maildir) { return files_in(maildir / "new"); }
+
+// Every regular file anywhere below `directory`: what a test expects to be empty when
+// nothing may have been delivered.
+inline std::vector<fs::path> all_files(const fs::path& directory) {
+    std::vector<fs::path> files;
+    std::error_code missing;
+    for (const auto& entry : fs::recursive_directory_iterator(directory, missing)) {
+        if (!entry.is_directory()) {
+            files.push_back(entry.path());
+        }
+    }
+    return files;
+}
+
+inline std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    return content.str();
+}
+
+inline unsigned mode_of(const fs::path& path) {
+    struct stat status {};
+    EXPECT_EQ(::stat(path.c_str(), &status), 0) << path;
+    return status.st_mode & 07777;
+}
+
+// A stored message split into the two trace headers the server adds and what follows them.
+struct StoredMessage {
+    std::string return_path; // the whole first line
+    std::string received;    // the Received: header unfolded: continuation lines joined with ' '
+    std::string rest;        // the message as the client sent it, with LF line ends
+};
+
+// RFC 5322 2.2.3: a header continues on lines that start with a space or a tab.
+inline StoredMessage split_stored(const std::string& file) {
+    StoredMessage stored;
+    auto end_of_line = file.find('\n');
+    stored.return_path = file.substr(0, end_of_line);
+    auto at = end_of_line == std::string::npos ? file.size() : end_of_line + 1;
+    auto line_end = file.find('\n', at);
+    stored.received = file.substr(at, line_end - at);
+    at = line_end == std::string::npos ? file.size() : line_end + 1;
+    while (at < file.size() && (file[at] == '\t' || file[at] == ' ')) {
+        line_end = file.find('\n', at);
+        stored.received += " " + file.substr(at + 1, line_end - at - 1);
+        at = line_end == std::string::npos ? file.size() : line_end + 1;
+    }
+    stored.rest = file.substr(at);
+    return stored;
+}
+
+} // namespace smtp::tests
