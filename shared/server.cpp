@@ -29,8 +29,8 @@ Server::Server(const ServerOptions& options)
     configure_logging(options.verbose, options.trace);
 }
 
-void Server::listen(const std::string& protocol, std::uint16_t port, std::string busy_reply,
-                    SessionHandler session) {
+asio::ip::tcp::endpoint Server::listen(const std::string& protocol, std::uint16_t port, std::string busy_reply,
+                                       SessionHandler session) {
     asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options_.listen), port);
     auto listener = std::make_unique<Listener>(
         Listener{protocol, asio::ip::tcp::acceptor(strand_), std::move(session), std::move(busy_reply)});
@@ -43,9 +43,11 @@ void Server::listen(const std::string& protocol, std::uint16_t port, std::string
         throw std::runtime_error("cannot listen on " + to_string(endpoint) + ": " + error.code().message());
     }
     // The readiness line: scripts and tests wait for it to learn the port.
-    std::cout << "listening on " << protocol << ' ' << to_string(listener->acceptor.local_endpoint()) << std::endl;
+    auto bound = listener->acceptor.local_endpoint();
+    std::cout << "listening on " << protocol << ' ' << to_string(bound) << std::endl;
     asio::co_spawn(strand_, accept_loop(*listener), asio::detached);
     listeners_.push_back(std::move(listener));
+    return bound;
 }
 
 int Server::run() {
@@ -120,6 +122,9 @@ void Server::on_signal(const asio::error_code& error, int signal) {
     for (auto& listener : listeners_) {
         listener->acceptor.close();
     }
+    for (auto& stop : shutdown_hooks_) {
+        stop();
+    }
     std::size_t open_sessions = 0;
     {
         std::lock_guard lock(sessions_mutex_);
@@ -169,9 +174,12 @@ void Server::session_ended(const std::shared_ptr<LineStream>& client) {
     }
 }
 
+// Every session has ended: stop the io_context, abandoning any other work still under way
+// (chapter 04's outbound deliveries are in a durable queue and resume after a restart).
 void Server::finish_shutdown() {
     signals_.cancel();
     shutdown_timer_.cancel();
+    io_.stop();
 }
 
 } // namespace mailsteps

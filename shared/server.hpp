@@ -44,14 +44,18 @@ public:
 
     // Listens on --listen and `port` (0: the OS picks) and prints the readiness line
     // "listening on <protocol> ADDR:PORT". Past --max-connections a client gets `busy_reply`
-    // and is closed. Throws std::system_error when the port cannot be bound.
-    void listen(const std::string& protocol, std::uint16_t port, std::string busy_reply, SessionHandler session);
+    // and is closed. Returns the address and port bound; throws when the port cannot be bound.
+    asio::ip::tcp::endpoint listen(const std::string& protocol, std::uint16_t port, std::string busy_reply,
+                                   SessionHandler session);
 
     // Runs until a signal asks to stop: stop accepting, give sessions --shutdown-grace to
     // finish, then stop the rest. Returns the exit code.
     int run();
 
+    // For work besides the sessions (chapter 04's queue runner): run it on context(), and
+    // stop it in `stop` when shutdown begins, or run() never returns.
     asio::io_context& context() { return io_; }
+    void on_shutdown(std::function<void()> stop) { shutdown_hooks_.push_back(std::move(stop)); }
 
 private:
     struct Listener {
@@ -75,6 +79,7 @@ private:
     asio::signal_set signals_;
     asio::steady_timer shutdown_timer_;
     std::vector<std::unique_ptr<Listener>> listeners_;
+    std::vector<std::function<void()>> shutdown_hooks_;
     bool shutting_down_ = false; // on strand_
     Logger log_;
 
