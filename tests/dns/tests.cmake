@@ -1,6 +1,7 @@
 # DNS: chapter 03 onwards. The message parser on captured and hostile packets, the client and
 # resolver against an in-process fake server, and mxlookup against dnsmasq and dig.
 mailsteps_topic_test(dns_unit_tests SOURCES dns/dns_message_test.cpp dns/mx_resolver_test.cpp)
+mailsteps_topic_test(dns_e2e_tests SOURCES dns/mxlookup_e2e_test.cpp dns/dnsmasq.cpp PROGRAM mxlookup)
 
 # `cmake --preset fuzz` (clang): the libFuzzer target for the packet parser, built from the
 # chapter's parser sources alone, and a program that writes the captured packets out as its
