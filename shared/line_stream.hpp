@@ -35,7 +35,11 @@ public:
 
     static constexpr Duration default_write_timeout = std::chrono::seconds(60);
 
-    LineStream(asio::ip::tcp::socket socket, Logger log);
+    // Who is at the other end, for --trace: a server traces what it reads as "C: " (from the
+    // client), a client (chapter 04's relay) as "S: ".
+    enum class Peer { client, server };
+
+    LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer = Peer::client);
 
     asio::awaitable<ReadResult> read_line(std::size_t max_length, Duration timeout);
     asio::awaitable<void> write(std::string_view data, Duration timeout = default_write_timeout);
@@ -57,6 +61,8 @@ private:
     asio::steady_timer timer_;
     asio::ip::tcp::endpoint remote_;
     Logger log_;
+    std::string_view read_prefix_;  // "C: " or "S: "
+    std::string_view write_prefix_;
     LineBuffer buffer_;
     bool stopped_ = false;
 };

@@ -1,0 +1,301 @@
+// End-to-end tests of the relay: the chapter's mailserver ("A") takes mail for example.test,
+// asks a real DNS server (dnsmasq) where it goes, and hands it to the MX host: a second
+// mailserver, or aiosmtpd scripted to refuse. Everything on 127.0.0.0/8.
+#include "dns/dnsmasq.hpp"
+#include "smtp/smtp_testing.hpp"
+
+#include "shared/testing/chapter.hpp"
+
+#include <asio/io_context.hpp>
+#include <asio/ip/udp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <set>
+#include <functional>
+#include <thread>
+
+using namespace mailsteps::testing;
+using namespace smtp::tests;
+using dns::tests::Dnsmasq;
+
+namespace {
+
+// The test zone: example.test has two MX hosts, 127.0.0.2 preferred over 127.0.0.3.
+const std::vector<std::string> zone{
+    "--mx-host=example.test,mx1.example.test,10", "--mx-host=example.test,mx2.example.test,20",
+    "--host-record=mx1.example.test,127.0.0.2",   "--host-record=mx2.example.test,127.0.0.3",
+    "--mx-host=nullmx.test,.,0",
+    "--mx-host=loop.test,self.test,10",           "--host-record=self.test,127.0.0.1",
+};
+
+// Polls `done` until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
+// The chapter's own mailserver playing the MX host of example.test on `address`.
+struct RemoteServer {
+    TempDir dir;
+    Process process;
+    std::uint16_t port;
+
+    RemoteServer(const std::string& address, std::uint16_t port_wanted = 0)
+        : process(MAILSTEPS_PROGRAM, {"--listen", address, "--smtp-port", std::to_string(port_wanted), "--hostname",
+                                      "mx.example.test", "--domain", "example.test", "--maildir-root",
+                                      (dir.path() / "mail").string(), "--queue-dir", (dir.path() / "queue").string(),
+                                      "--relay-network", "::1/128"}),
+          port(process.port("smtp")) {}
+
+    std::vector<fs::path> inbox(const std::string& user) const {
+        return new_messages(maildir(dir.path() / "mail", "example.test", user));
+    }
+};
+
+// aiosmtpd refusing the first `failures` recipients with `reply`, then accepting.
+struct FakeMx {
+    TempDir dir;
+    Process process;
+    std::uint16_t port;
+
+    FakeMx(const std::string& address, int failures, const std::string& reply, std::uint16_t port_wanted = 0)
+        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
+                                       std::to_string(port_wanted), "--fail-first", std::to_string(failures),
+                                       "--fail-reply", reply, "--out", dir.path().string()}),
+          port(process.port("smtp")) {}
+
+    std::size_t received() const {
+        std::size_t count = 0;
+        for (const auto& file : files_in(dir.path())) {
+            count += file.filename().string().starts_with("message-") ? 1 : 0;
+        }
+        return count;
+    }
+};
+
+// Server A's arguments: it may relay for 127.0.0.1, asks `dns`, relays to `relay_port` and
+// retries after `retry`.
+std::vector<std::string> relaying(const Dnsmasq& dns, std::uint16_t relay_port, std::vector<std::string> more = {},
+                                  const std::string& retry = "1s") {
+    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server", dns.server(),
+                                  "--relay-port",    std::to_string(relay_port), "--retry-schedule", retry};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+Reply send(std::uint16_t port, const std::string& from, const std::string& to, const std::string& text) {
+    LineClient client(port);
+    read_reply(client);
+    command(client, "EHLO client.test");
+    return send_message(client, from, {to}, text);
+}
+
+std::vector<fs::path> local_inbox(const ChapterServer& server, const std::string& user) {
+    return new_messages(maildir(server.dir() / "mail", "localhost", user));
+}
+
+const std::string text = "From: alice@localhost\nTo: bob@example.test\nSubject: relayed\n\nHello over there.\n"
+                         ".a line starting with a dot\n";
+
+} // namespace
+
+TEST(Relay, MessageArrivesAtTheMxHostByteExact) {
+    Dnsmasq dns(zone);
+    RemoteServer remote("127.0.0.2");
+    ChapterServer server(relaying(dns, remote.port));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return remote.inbox("bob").size() == 1; })) << server.log();
+    auto stored = read_file(remote.inbox("bob").front());
+    // The remote server's trace headers, then ours, then the message exactly as sent.
+    EXPECT_TRUE(stored.starts_with("Return-Path: <alice@localhost>\nReceived: from localhost ([127.0.0.1])\n")) << stored;
+    auto ours = stored.find("Received: from client.test ([127.0.0.1])\n\tby localhost (mailsteps) with ESMTP id ");
+    ASSERT_NE(ours, std::string::npos) << stored;
+    EXPECT_TRUE(stored.ends_with(text)) << stored;
+    EXPECT_NE(server.log().find("status=sent"), std::string::npos);
+}
+
+TEST(Relay, MixedEnvelopeDeliversLocallyAndRelaysTheRest) {
+    Dnsmasq dns(zone);
+    RemoteServer remote("127.0.0.2");
+    ChapterServer server(relaying(dns, remote.port));
+    LineClient client(server.port("smtp"));
+    read_reply(client);
+    command(client, "EHLO client.test");
+    ASSERT_EQ(send_message(client, "alice@localhost", {"carol@localhost", "bob@example.test"}, text).code, 250);
+    ASSERT_EQ(local_inbox(server, "carol").size(), 1U); // on disk before the 250
+    EXPECT_TRUE(eventually([&] { return remote.inbox("bob").size() == 1; })) << server.log();
+    EXPECT_TRUE(read_file(local_inbox(server, "carol").front()).ends_with(text));
+}
+
+TEST(Relay, MxPointingBackAtUsIsALoopNotARelay) {
+    Dnsmasq dns(zone);
+    ChapterServer server(relaying(dns, 9, {"--hostname", "self.test"}));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@loop.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 1; })) << server.log();
+    EXPECT_NE(read_file(local_inbox(server, "alice").front()).find("loops back to myself"), std::string::npos);
+}
+
+TEST(Relay, FirstMxDownSecondMxUsed) {
+    Dnsmasq dns(zone);
+    RemoteServer second("127.0.0.3"); // nothing listens on 127.0.0.2 at that port
+    ChapterServer server(relaying(dns, second.port));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    EXPECT_TRUE(eventually([&] { return second.inbox("bob").size() == 1; })) << server.log();
+}
+
+TEST(Relay, TemporaryFailuresAreRetriedThenDelivered) {
+    Dnsmasq dns(zone);
+    FakeMx mx("127.0.0.2", 2, "451 4.3.0 Try again later");
+    ChapterServer server(relaying(dns, mx.port));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return mx.received() == 1; })) << server.log();
+    auto log = server.log();
+    EXPECT_NE(log.find("status=deferred"), std::string::npos) << log;
+    EXPECT_NE(log.find("status=sent"), std::string::npos) << log;
+    EXPECT_TRUE(local_inbox(server, "alice").empty()); // no bounce
+}
+
+TEST(Relay, PermanentFailureBouncesToTheSender) {
+    Dnsmasq dns(zone);
+    FakeMx mx("127.0.0.2", 1000, "550 5.1.1 No such user here");
+    ChapterServer server(relaying(dns, mx.port));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 1; })) << server.log();
+    auto dsn = read_file(local_inbox(server, "alice").front());
+    EXPECT_NE(dsn.find("Return-Path: <>"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("multipart/report"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("report-type=delivery-status"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Action: failed"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Status: 5.1.1"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("No such user here"), std::string::npos) << dsn;
+    EXPECT_EQ(mx.received(), 0U);
+}
+
+TEST(Relay, ExpiredLifetimeBounces) {
+    Dnsmasq dns(zone);
+    FakeMx mx("127.0.0.2", 1000, "451 4.3.0 Try again later");
+    ChapterServer server(relaying(dns, mx.port, {"--max-queue-lifetime", "2s"}));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 1; })) << server.log();
+    auto dsn = read_file(local_inbox(server, "alice").front());
+    EXPECT_NE(dsn.find("Status: 4.4.7"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos) << dsn;
+}
+
+TEST(Relay, NullMxAndNxDomainBounceAtOnce) {
+    Dnsmasq dns(zone);
+    ChapterServer server(relaying(dns, 9));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@nullmx.test", text).code, 250);
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@nowhere.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 2; }, 5s)) << server.log();
+    std::string both;
+    for (const auto& file : local_inbox(server, "alice")) {
+        both += read_file(file);
+    }
+    EXPECT_NE(both.find("Final-Recipient: rfc822; bob@nullmx.test"), std::string::npos) << both;
+    EXPECT_NE(both.find("Final-Recipient: rfc822; bob@nowhere.test"), std::string::npos) << both;
+}
+
+TEST(Relay, DnsTimeoutDefersAndDoesNotBounce) {
+    // A name server that never answers: a UDP socket nobody reads.
+    asio::io_context io;
+    asio::ip::udp::socket silent(io, {asio::ip::make_address("127.0.0.1"), 0});
+    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server",
+                                  "127.0.0.1:" + std::to_string(silent.local_endpoint().port()), "--retry-schedule", "1s"};
+    ChapterServer server(args);
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; })) << server.log();
+    EXPECT_NE(server.log().find("DNS"), std::string::npos) << server.log();
+    EXPECT_TRUE(local_inbox(server, "alice").empty());
+    EXPECT_FALSE(files_in(server.dir() / "queue" / "envelopes").empty());
+}
+
+TEST(Relay, BounceOfABounceIsDroppedAndLogged) {
+    Dnsmasq dns(zone);
+    ChapterServer server(relaying(dns, 9));
+    ASSERT_EQ(send(server.port("smtp"), "", "bob@nullmx.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return server.log().find("bounce dropped") != std::string::npos; })) << server.log();
+    EXPECT_TRUE(all_files(server.dir() / "mail").empty());
+}
+
+TEST(Relay, ClientOutsideRelayNetworkIsDenied) {
+    Dnsmasq dns(zone);
+    ChapterServer server(relaying(dns, 9));
+    LineClient client(server.port("smtp"), "127.0.0.1", "127.0.0.5");
+    read_reply(client);
+    command(client, "EHLO outsider.test");
+    ASSERT_EQ(command(client, "MAIL FROM:<mallory@outsider.test>").code, 250);
+    auto reply = command(client, "RCPT TO:<bob@example.test>");
+    EXPECT_EQ(reply.code, 554) << reply;
+    EXPECT_NE(reply.last().find("5.7.1"), std::string::npos) << reply;
+    // Local mail is still welcome from anywhere.
+    EXPECT_EQ(command(client, "RCPT TO:<alice@localhost>").code, 250);
+}
+
+TEST(Relay, MailLoopIsRefused) {
+    Dnsmasq dns(zone);
+    ChapterServer server(relaying(dns, 9));
+    std::string looping;
+    for (int i = 0; i < 31; ++i) {
+        looping += "Received: from hop" + std::to_string(i) + ".test by hop.test; Wed, 25 Nov 2026 00:00:00 +0000\n";
+    }
+    looping += "Subject: loop\n\nround and round\n";
+    LineClient client(server.port("smtp"));
+    read_reply(client);
+    command(client, "EHLO client.test");
+    client.send_line("MAIL FROM:<alice@localhost>");
+    read_reply(client);
+    client.send_line("RCPT TO:<bob@example.test>");
+    read_reply(client);
+    client.send_line("DATA");
+    read_reply(client);
+    client.send(wire_data(looping));
+    auto reply = read_reply(client);
+    EXPECT_EQ(reply.code, 554) << reply;
+    EXPECT_NE(reply.last().find("5.4.6"), std::string::npos) << reply;
+}
+
+TEST(Relay, QueueSurvivesKillAndRestart) {
+    Dnsmasq dns(zone);
+    TempDir dir;
+    std::uint16_t mx_port = 0;
+    {
+        RemoteServer probe("127.0.0.2"); // learn a port, then free it: the MX host is down
+        mx_port = probe.port;
+    }
+    std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", (dir.path() / "mail").string(), "--queue-dir",
+                                  (dir.path() / "queue").string()};
+    for (const auto& arg : relaying(dns, mx_port, {}, "1h")) {
+        args.push_back(arg);
+    }
+    {
+        Process first(MAILSTEPS_PROGRAM, args);
+        for (int i = 0; i < 20; ++i) {
+            std::string numbered = "Message-ID: <" + std::to_string(i) + "@test>\n\nnumber " + std::to_string(i) + "\n";
+            ASSERT_EQ(send(first.port("smtp"), "alice@localhost", "bob@example.test", numbered).code, 250);
+        }
+        first.send_signal(SIGKILL);
+        first.wait();
+    }
+    RemoteServer remote("127.0.0.2", mx_port);
+    Process second(MAILSTEPS_PROGRAM, args);
+    second.port("smtp");
+    ASSERT_TRUE(eventually([&] { return remote.inbox("bob").size() == 20; }, 30s)) << second.log();
+    std::set<std::string> ids;
+    for (const auto& file : remote.inbox("bob")) {
+        auto stored = read_file(file);
+        ids.insert(stored.substr(stored.find("Message-ID: "), stored.find('\n', stored.find("Message-ID: "))));
+    }
+    EXPECT_EQ(ids.size(), 20U);
+    EXPECT_TRUE(eventually([&] { return files_in(dir.path() / "queue" / "envelopes").empty(); }));
+    EXPECT_EQ(second.stop(), 0) << second.log();
+}
