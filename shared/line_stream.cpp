@@ -6,6 +6,8 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include <array>
+
 namespace mailsteps {
 
 using asio::experimental::as_tuple;
@@ -92,6 +94,26 @@ void LineStream::stop() {
         asio::error_code ignored;
         self->socket_.cancel(ignored);
     });
+}
+
+asio::awaitable<void> LineStream::close_gracefully(Duration linger) {
+    if (!socket_.is_open()) {
+        co_return;
+    }
+    asio::error_code error;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, error);
+    auto deadline = std::chrono::steady_clock::now() + linger;
+    std::array<char, 4096> discard;
+    while (!error && !stopped_ && std::chrono::steady_clock::now() < deadline) {
+        auto left = std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
+        auto outcome = co_await (socket_.async_read_some(asio::buffer(discard), as_tuple(use_awaitable)) ||
+                                 this->timeout(left));
+        if (outcome.index() == 1) {
+            break;
+        }
+        error = std::get<0>(std::get<0>(outcome));
+    }
+    close();
 }
 
 void LineStream::close() {

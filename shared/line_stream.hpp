@@ -50,6 +50,10 @@ public:
 
     bool is_open() const { return socket_.is_open(); }
     void close();
+    // Ends the conversation as TCP wants it ended: say we are done sending, then read and
+    // discard what the peer still sends for up to `linger`, then close. Closing with unread
+    // data would send a reset, which can destroy our last reply before the peer reads it.
+    asio::awaitable<void> close_gracefully(Duration linger = std::chrono::seconds(2));
     const Logger& log() const { return log_; }
     asio::ip::tcp::endpoint remote_endpoint() const { return remote_; }
     asio::ip::tcp::socket::executor_type get_executor() { return socket_.get_executor(); }

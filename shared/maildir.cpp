@@ -1,16 +1,13 @@
 #include "shared/maildir.hpp"
 
 #include "shared/ascii.hpp"
+#include "shared/durable_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <utility>
 
 namespace mailsteps {
 namespace {
@@ -19,8 +16,6 @@ namespace fs = std::filesystem;
 
 constexpr std::size_t max_local_part = 64;  // RFC 5321 4.5.3.1.1
 constexpr std::size_t max_domain = 255;     // RFC 5321 4.5.3.1.2, also NAME_MAX
-
-std::error_code last_error() { return {errno, std::system_category()}; }
 
 // A name we are willing to use as one directory below the root: it cannot climb out ("..",
 // '/'), hide (leading '.') or smuggle control characters into a path.
@@ -68,114 +63,6 @@ const std::string& host_name() {
     return name;
 }
 
-// Owns a file descriptor. close() is explicit because its error matters: some file
-// systems report a failed write only there.
-class File {
-public:
-    explicit File(int fd) : fd_{fd} {}
-    File(const File&) = delete;
-    File& operator=(const File&) = delete;
-    ~File() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-
-    bool is_open() const { return fd_ >= 0; }
-    int get() const { return fd_; }
-
-    std::error_code close() {
-        return ::close(std::exchange(fd_, -1)) == 0 ? std::error_code{} : last_error();
-    }
-
-private:
-    int fd_;
-};
-
-// write(2) may write less than asked, or be interrupted by a signal before writing anything.
-std::error_code write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        auto written = ::write(fd, data.data(), data.size());
-        if (written < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return last_error();
-        }
-        if (written == 0) {
-            return std::make_error_code(std::errc::io_error);
-        }
-        data.remove_prefix(static_cast<std::size_t>(written));
-    }
-    return {};
-}
-
-std::error_code sync(int fd) {
-    while (::fsync(fd) != 0) {
-        if (errno != EINTR) {
-            return last_error();
-        }
-    }
-    return {};
-}
-
-// A new or renamed directory entry is durable only once its directory is synced.
-std::error_code sync_directory(const fs::path& directory) {
-    File dir{::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (!dir.is_open()) {
-        return last_error();
-    }
-    if (auto error = sync(dir.get())) {
-        return error;
-    }
-    return dir.close();
-}
-
-// mkdir -p with mode 0700, syncing each parent that gains an entry so that a new Maildir
-// survives a crash together with its first message.
-std::error_code make_directory(const fs::path& directory) {
-    if (::mkdir(directory.c_str(), 0700) == 0) {
-        return sync_directory(directory.parent_path());
-    }
-    if (errno == EEXIST) {
-        return {};
-    }
-    auto parent = directory.parent_path();
-    if (errno != ENOENT || parent.empty() || parent == directory) {
-        return last_error();
-    }
-    if (auto error = make_directory(parent)) {
-        return error;
-    }
-    return make_directory(directory);
-}
-
-std::error_code write_and_sync(File& file, std::span<const std::string_view> parts) {
-    for (auto part : parts) {
-        if (auto error = write_all(file.get(), part)) {
-            return error;
-        }
-    }
-    if (auto error = sync(file.get())) {
-        return error;
-    }
-    return file.close();
-}
-
-// O_EXCL: never overwrite, even if a name somehow repeats. A file we created but could not
-// finish is removed; a file we did not create is left alone.
-std::error_code write_new_file(const fs::path& path, std::span<const std::string_view> parts) {
-    File file{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-    if (!file.is_open()) {
-        return last_error();
-    }
-    auto error = write_and_sync(file, parts);
-    if (error) {
-        ::unlink(path.c_str());
-    }
-    return error;
-}
-
 }  // namespace
 
 std::optional<fs::path> mailbox_path(const fs::path& root, std::string_view domain, std::string_view local_part) {
@@ -198,26 +85,18 @@ std::string unique_file_name() {
 std::variant<Delivered, std::error_code> deliver_to_maildir(const fs::path& maildir,
                                                             std::span<const std::string_view> parts) {
     for (const char* sub : {"tmp", "new", "cur"}) {
-        if (auto error = make_directory(maildir / sub)) {
+        if (auto error = make_private_directory(maildir / sub)) {
             return error;
         }
     }
     auto name = unique_file_name();
-    auto in_tmp = maildir / "tmp" / name;
     auto in_new = maildir / "new" / name;
-
-    if (auto error = write_new_file(in_tmp, parts)) {
-        return error;
-    }
-    if (::rename(in_tmp.c_str(), in_new.c_str()) != 0) {
-        auto error = last_error();
-        ::unlink(in_tmp.c_str());
-        return error;
-    }
-    // Until new/ is synced a crash could lose the message we are about to confirm; if the
-    // sync fails, take the message back so that the client retries rather than trusts it.
-    if (auto error = sync_directory(maildir / "new")) {
-        ::unlink(in_new.c_str());
+    if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse)) {
+        // Only if the last step, syncing new/, failed is the file there: take the message back,
+        // so that the client retries rather than trusts a copy a crash could lose.
+        if (error != std::errc::file_exists) {
+            ::unlink(in_new.c_str());
+        }
         return error;
     }
     return Delivered{name};

@@ -96,7 +96,7 @@ asio::awaitable<void> Server::serve(std::shared_ptr<LineStream> client, Listener
     } catch (const std::exception& bug) {
         client->log().error("session ended by an exception: ", bug.what());
     }
-    client->close();
+    co_await client->close_gracefully();
     client->log().info("disconnect from ", to_string(client->remote_endpoint()));
     session_ended(client);
 }
@@ -105,7 +105,7 @@ asio::awaitable<void> Server::refuse(std::shared_ptr<LineStream> client, std::st
     client->log().warning("refusing ", to_string(client->remote_endpoint()), ": ", options_.max_connections,
                           " connections already");
     co_await client->write(busy_reply, busy_reply_timeout);
-    client->close();
+    co_await client->close_gracefully();
 }
 
 void Server::on_signal(const asio::error_code& error, int signal) {

@@ -265,7 +265,7 @@ TEST_F(MaildirTest, FileWhereTmpShouldBeIsAnError) {
     auto result = deliver(maildir_, {"x\n"});
     ASSERT_TRUE(std::holds_alternative<std::error_code>(result));
     EXPECT_EQ(std::get<std::error_code>(result), std::errc::not_a_directory);
-    EXPECT_TRUE(names_in(maildir_ / "new").empty());
+    EXPECT_TRUE(!fs::exists(maildir_ / "new") || names_in(maildir_ / "new").empty());
 }
 
 // The message is written and synced, then the rename into new/ fails: the file in tmp/
