@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <fstream>
 #include <thread>
 
 using namespace mailsteps::testing;
@@ -158,4 +159,14 @@ TEST(Echo, HelpExitsZero) {
 TEST(Echo, ListensOnIpv6Literal) {
     ChapterServer server({"--listen", "::1"});
     EXPECT_NE(server.port("echo"), 0);
+}
+
+TEST(Echo, OptionsComeFromAConfigFileToo) {
+    TempDir dir;
+    auto config = dir.path() / "echo.toml";
+    std::ofstream(config) << "# every long option can live here\nmax-line = 10\nidle-timeout = \"5s\"\n";
+    ChapterServer server({"--config", config.string()});
+    LineClient client(server.port("echo"));
+    client.send_line("123456789");
+    EXPECT_EQ(client.read_line(), "error: line longer than 10 octets");
 }
