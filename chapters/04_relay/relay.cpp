@@ -11,6 +11,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <span>
 
 namespace relay {
 namespace {
@@ -25,6 +26,9 @@ std::string lowercase(std::string_view text) {
     }
     return lower;
 }
+
+constexpr std::size_t max_mx_hosts = 5;
+constexpr std::size_t max_addresses_per_host = 10;
 
 // "12s", for the log: how long the message has been with us.
 std::string delay_since(Clock::time_point arrival) {
@@ -59,7 +63,20 @@ std::error_code Relay::submit(const smtp::Envelope& envelope, std::string_view t
     return {};
 }
 
-void Relay::start() { asio::co_spawn(strand_, run(), asio::detached); }
+// Called before the server accepts anyone: load() must not race with sessions adding mail.
+void Relay::start() {
+    auto loaded = queue_.load();
+    for (const auto& problem : loaded.problems) {
+        log_.warning("queue: ", problem);
+    }
+    for (auto& entry : loaded.entries) {
+        // What waited through a restart is tried again now: the restart may have been the fix.
+        log_.info("id=", entry.id, " found in the queue, ", entry.recipients.size(), " recipient(s)");
+        entry.next_attempt = Clock::now();
+        waiting_[entry.id] = std::move(entry);
+    }
+    asio::co_spawn(strand_, run(), asio::detached);
+}
 
 void Relay::stop() {
     asio::post(strand_, [this] {
@@ -71,24 +88,16 @@ void Relay::stop() {
 // The queue runner: start every due attempt (at most max_outbound at once), then sleep until
 // the next one is due, a message arrives or an attempt ends.
 asio::awaitable<void> Relay::run() {
-    auto loaded = queue_.load();
-    for (const auto& problem : loaded.problems) {
-        log_.warning("queue: ", problem);
-    }
-    for (auto& entry : loaded.entries) {
-        // What waited through a restart is tried again now: the restart may have been the fix.
-        log_.info("id=", entry.id, " found in the queue, ", entry.recipients.size(), " recipient(s)");
-        entry.next_attempt = Clock::now();
-        waiting_[entry.id] = std::move(entry);
-    }
     while (!stopping_) {
         auto now = Clock::now();
         auto next = now + std::chrono::hours(1);
         for (auto it = waiting_.begin(); it != waiting_.end() && in_flight_ < options_.max_outbound;) {
             if (it->second.next_attempt <= now) {
-                ++in_flight_;
-                asio::co_spawn(strand_, attempt(std::move(it->second)), asio::detached);
+                // Out of waiting_ first: the attempt may run, and put the entry back, at once.
+                auto entry = std::move(it->second);
                 it = waiting_.erase(it);
+                ++in_flight_;
+                asio::co_spawn(strand_, attempt(std::move(entry)), asio::detached);
             } else {
                 next = std::min(next, it->second.next_attempt);
                 ++it;
@@ -114,6 +123,7 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
         }
         for (const auto& [domain, recipients] : by_domain) {
             co_await deliver_to_domain(entry, recipients, std::get<std::string>(message), failures);
+            queue_.update(entry); // after a crash, only what is still pending is sent again
         }
     }
     ++entry.attempts;
@@ -130,6 +140,9 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
     auto mark_all = [&](RecipientStatus status, const std::string& host, const std::string& reply) {
         for (auto i : recipients) {
             auto& recipient = entry.recipients[i];
+            if (recipient.status != RecipientStatus::pending) {
+                continue;
+            }
             recipient.last_reply = reply;
             if (status == RecipientStatus::bounced) {
                 recipient.status = status;
@@ -156,13 +169,22 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
         mark_all(RecipientStatus::bounced, "", "550 5.1.2 " + domain + " does not accept mail: " + plan.reason);
         co_return;
     }
-    for (const auto& host : plan.hosts) {
-        if (is_self(host)) { // a configuration loop: never relay to ourselves
-            mark_all(RecipientStatus::bounced, host.name.to_text(),
-                     "554 5.4.6 mail for " + domain + " loops back to myself");
+    // A hostile name server could list thousands of hosts: try a bounded number, as Postfix does.
+    auto hosts = std::span(plan.hosts).first(std::min(plan.hosts.size(), max_mx_hosts));
+    for (const auto& host : hosts) {
+        // RFC 5321 5.1: we must not relay to ourselves, nor to hosts less preferred than us.
+        if (is_self(host)) {
+            if (&host == &hosts.front()) { // nobody is more preferred: a configuration loop
+                mark_all(RecipientStatus::bounced, "", "554 5.4.6 mail for " + domain + " loops back to myself");
+            }
             co_return;
         }
-        for (const auto& address : host.addresses) {
+        std::string host_name = host.name.to_text();
+        if (host_name.ends_with('.')) {
+            host_name.pop_back();
+        }
+        auto addresses = std::span(host.addresses).first(std::min(host.addresses.size(), max_addresses_per_host));
+        for (const auto& address : addresses) {
             std::vector<std::size_t> pending;
             for (auto i : recipients) {
                 if (entry.recipients[i].status == RecipientStatus::pending) {
@@ -177,7 +199,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                 addresses.push_back(entry.recipients[i].address);
             }
             asio::ip::tcp::endpoint server{address, options_.port};
-            std::string relay_name = host.name.to_text() + "[" + address.to_string() + "]:" + std::to_string(options_.port);
+            std::string relay_name = host_name + "[" + address.to_string() + "]:" + std::to_string(options_.port);
             auto result = co_await deliver_to_server(server, entry.sender, addresses, text, options_.client,
                                                      mailsteps::Logger("relay " + entry.id));
             for (std::size_t k = 0; k < pending.size(); ++k) {
@@ -192,7 +214,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                     status = "sent";
                 } else if (reply.code >= 500) {
                     recipient.status = RecipientStatus::bounced;
-                    failures.push_back({recipient.address, relay_name, reply_text});
+                    failures.push_back({recipient.address, host_name, reply_text});
                     status = "bounced";
                 }
                 log_.info("id=", entry.id, " to=<", smtp::to_string(recipient.address), "> relay=", relay_name,
@@ -225,8 +247,9 @@ void Relay::finish(QueueEntry& entry, std::string_view text, std::vector<Undeliv
     if (!pending) {
         if (auto error = queue_.remove(entry.id)) {
             log_.error("id=", entry.id, " cannot remove from the queue: ", error.message());
+        } else {
+            log_.info("id=", entry.id, " removed from the queue");
         }
-        log_.info("id=", entry.id, " removed from the queue");
         return;
     }
     entry.next_attempt = now + options_.retry_schedule.delay_after(entry.attempts);

@@ -18,6 +18,7 @@
 #include <asio/strand.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <string>

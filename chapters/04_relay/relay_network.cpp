@@ -1,5 +1,6 @@
 #include "relay_network.hpp"
 
+#include <array>
 #include <charconv>
 #include <string>
 

@@ -22,7 +22,7 @@ using Read = LineStream::ReadStatus;
 constexpr std::size_t max_command_line = 512; // RFC 5321 4.5.3.1.4, CRLF included
 constexpr std::size_t max_text_line = 1000;   // RFC 5321 4.5.3.1.6, CRLF included
 constexpr int max_errors = 10;                // then the client is probably not a mail client
-constexpr int max_received_headers = 30;      // more: the message is going round in a loop
+constexpr int max_received_headers = 30;      // more: the message is going round in a loop (RFC 5321 6.3)
 
 // A reply: its code and its lines (RFC 5321 4.2). Every line but the greeting and the
 // HELO/EHLO answer starts with an enhanced status code (RFC 2034, RFC 3463).
@@ -193,6 +193,9 @@ private:
         if (!local && !may_relay_) { // RFC 5321 3.6.2: relay only for our own clients
             return {554, {"5.7.1 Relaying denied: " + recipient.domain + " is not a domain of this server"}};
         }
+        if (!local && recipient.domain.starts_with('[')) { // no MX to look up for an address literal
+            return {550, {"5.1.2 Relaying to address literals is not supported"}};
+        }
         if (local && !mailsteps::mailbox_path(options_.maildir_root, recipient.domain, recipient.local_part)) {
             return {553, {"5.1.3 Mailbox name not allowed"}};
         }
@@ -249,7 +252,7 @@ private:
             return {554, {"5.6.0 Message refused: bare CR or LF in the data (RFC 5321 2.3.8)"}};
         case MessageBuilder::Problem::none: break;
         }
-        if (count_received_headers(message.text()) > max_received_headers) { // RFC 5321 6.3
+        if (count_received_headers(message.text()) > max_received_headers) {
             return {554, {"5.4.6 Too many Received: headers: the message is in a mail loop"}};
         }
         std::string id = new_message_id();
@@ -259,16 +262,17 @@ private:
         std::erase_if(local.recipients, [&](const Mailbox& r) { return !is_local(r.domain); });
         std::erase_if(remote.recipients, [&](const Mailbox& r) { return is_local(r.domain); });
         // The reply 250 goes out only after every local copy is on disk and the rest is queued.
-        if (!remote.recipients.empty()) {
-            if (auto error = options_.relay->submit(remote, message.text(), id)) {
-                client_.log().error("id=", id, " from=<", sender, "> queueing failed: ", error.message());
-                return {451, {"4.3.0 Queueing failed, please try again later"}};
-            }
-        }
+        // Local copies first: if they fail, the client's retry duplicates nothing remote.
         if (!local.recipients.empty()) {
             if (auto error = deliver_locally(options_.maildir_root, local, message.text(), options_.hostname, id)) {
                 client_.log().error("id=", id, " from=<", sender, "> local delivery failed: ", error.message());
                 return {451, {"4.3.0 Local delivery failed, please try again later"}};
+            }
+        }
+        if (!remote.recipients.empty()) {
+            if (auto error = options_.relay->submit(remote, message.text(), id)) {
+                client_.log().error("id=", id, " from=<", sender, "> queueing failed: ", error.message());
+                return {451, {"4.3.0 Queueing failed, please try again later"}};
             }
         }
         client_.log().info("id=", id, " from=<", sender, "> local=", local.recipients.size(),

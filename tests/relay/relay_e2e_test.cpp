@@ -241,6 +241,18 @@ TEST(Relay, ClientOutsideRelayNetworkIsDenied) {
     EXPECT_EQ(command(client, "RCPT TO:<alice@localhost>").code, 250);
 }
 
+TEST(Relay, AddressLiteralsAreNotRelayed) {
+    Dnsmasq dns(zone);
+    ChapterServer server(relaying(dns, 9));
+    LineClient client(server.port("smtp"));
+    read_reply(client);
+    command(client, "EHLO client.test");
+    ASSERT_EQ(command(client, "MAIL FROM:<alice@localhost>").code, 250);
+    auto reply = command(client, "RCPT TO:<bob@[192.0.2.1]>");
+    EXPECT_EQ(reply.code, 550) << reply;
+    EXPECT_NE(reply.last().find("5.1.2"), std::string::npos) << reply;
+}
+
 TEST(Relay, MailLoopIsRefused) {
     Dnsmasq dns(zone);
     ChapterServer server(relaying(dns, 9));
