@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 // Protocol keywords and host names are ASCII and case-insensitive. These helpers compare
@@ -24,6 +25,14 @@ constexpr bool equals_ci(std::string_view a, std::string_view b) {
 
 constexpr bool starts_with_ci(std::string_view text, std::string_view prefix) {
     return text.size() >= prefix.size() && equals_ci(text.substr(0, prefix.size()), prefix);
+}
+
+inline std::string lowercase(std::string_view text) {
+    std::string lower;
+    for (char c : text) {
+        lower += to_lower(c);
+    }
+    return lower;
 }
 
 }  // namespace mailsteps

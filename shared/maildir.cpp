@@ -33,14 +33,6 @@ bool is_safe_name(std::string_view name, std::size_t max_length) {
     return true;
 }
 
-std::string lowercase(std::string_view text) {
-    std::string lower;
-    for (char c : text) {
-        lower += to_lower(c);
-    }
-    return lower;
-}
-
 // Maildir: "unique names" with the host name's '/' and ':' written as \057 and \072.
 const std::string& host_name() {
     static const std::string name = [] {

@@ -19,14 +19,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 using asio::experimental::as_tuple;
 
-std::string lowercase(std::string_view text) {
-    std::string lower;
-    for (char c : text) {
-        lower += mailsteps::to_lower(c);
-    }
-    return lower;
-}
-
 constexpr std::size_t max_mx_hosts = 5;
 constexpr std::size_t max_addresses_per_host = 10;
 
@@ -118,7 +110,7 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
         std::map<std::string, std::vector<std::size_t>> by_domain; // RFC 5321 5.1: one plan per domain
         for (std::size_t i = 0; i < entry.recipients.size(); ++i) {
             if (entry.recipients[i].status == RecipientStatus::pending) {
-                by_domain[lowercase(entry.recipients[i].address.domain)].push_back(i);
+                by_domain[mailsteps::lowercase(entry.recipients[i].address.domain)].push_back(i);
             }
         }
         for (const auto& [domain, recipients] : by_domain) {
