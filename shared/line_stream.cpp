@@ -42,7 +42,9 @@ asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_le
         }
         switch (buffer_.next_line(max_length, result.line)) {
         case LineBuffer::Status::line:
-            log_.trace(read_prefix_, result.line.text);
+            if (log_.tracing()) {
+                log_.trace(read_prefix_, trace_filter_ ? trace_filter_(result.line.text) : result.line.text);
+            }
             co_return result;
         case LineBuffer::Status::too_long:
             log_.trace(read_prefix_, "<line longer than " + std::to_string(max_length) + " octets>");

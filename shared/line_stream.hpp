@@ -41,6 +41,10 @@ public:
 
     LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer = Peer::client);
 
+    // How --trace shows a received line: a protocol that receives secrets (POP3's PASS) hides them.
+    using TraceFilter = std::string (*)(std::string_view line);
+    void set_trace_filter(TraceFilter filter) { trace_filter_ = filter; }
+
     asio::awaitable<ReadResult> read_line(std::size_t max_length, Duration timeout);
     asio::awaitable<void> write(std::string_view data, Duration timeout = default_write_timeout);
 
@@ -68,6 +72,7 @@ private:
     std::string_view read_prefix_;  // "C: " or "S: "
     std::string_view write_prefix_;
     LineBuffer buffer_;
+    TraceFilter trace_filter_ = nullptr;
     bool stopped_ = false;
 };
 

@@ -1,0 +1,264 @@
+// Chapter 05's POP3 server end to end: the real binary on loopback, driven line by line, for
+// what the dialog scripts cannot show: several connections, dropped clients, time, the users
+// file changing underneath, signals and file modes.
+#include "shared/testing/chapter.hpp"
+#include "shared/testing/client.hpp"
+#include "smtp/smtp_testing.hpp"
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+using namespace mailsteps::testing;
+using smtp::tests::files_in;
+using smtp::tests::mode_of;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path users_file(ChapterServer& server) { return server.dir() / "users"; } // from the chapter's TEST_ARGS
+fs::path mailbox(ChapterServer& server, const std::string& user) { return server.dir() / "mail" / "localhost" / user; }
+
+// `mailserver user ...`, the password (if any) on stdin.
+RunResult user_command(ChapterServer& server, std::vector<std::string> args, const std::string& input = "") {
+    args.insert(args.begin(), "user");
+    args.insert(args.end(), {"--users", users_file(server).string()});
+    return run(MAILSTEPS_PROGRAM, args, input);
+}
+
+void add_user(ChapterServer& server, const std::string& address, const std::string& password) {
+    auto result = user_command(server, {"add", address}, password + "\n");
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+}
+
+// Delivers `count` messages to user@localhost over SMTP.
+void deliver(ChapterServer& server, const std::string& user, int count) {
+    LineClient smtp(server.port("smtp"));
+    ASSERT_EQ(smtp::tests::read_reply(smtp).code, 220);
+    ASSERT_EQ(smtp::tests::command(smtp, "HELO test.example").code, 250);
+    for (int i = 1; i <= count; ++i) {
+        auto reply = smtp::tests::send_message(smtp, "sender@example.test", {user + "@localhost"},
+                                               "Subject: message " + std::to_string(i) + "\n\nbody\n");
+        ASSERT_EQ(reply.code, 250) << reply;
+    }
+}
+
+// Sends one command and returns the first line of the answer ("" if none came).
+std::string ask(LineClient& client, const std::string& line) {
+    client.send_line(line);
+    return client.read_line().value_or("");
+}
+
+// A POP3 connection that has read the greeting.
+struct Pop3Client : LineClient {
+    explicit Pop3Client(ChapterServer& server) : LineClient(server.port("pop3")) {
+        EXPECT_EQ(read_line().value_or("").substr(0, 3), "+OK");
+    }
+    std::string login(const std::string& user, const std::string& password) {
+        EXPECT_EQ(ask(*this, "USER " + user).substr(0, 3), "+OK");
+        return ask(*this, "PASS " + password);
+    }
+};
+
+} // namespace
+
+// RFC 1939 4: one session per maildrop; the lock goes with the session.
+TEST(Pop3Sessions, SecondLoginToTheSameMaildropIsInUseUntilTheFirstEnds) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", "secret");
+    Pop3Client first(server);
+    ASSERT_EQ(first.login("alice", "secret").substr(0, 3), "+OK");
+
+    Pop3Client second(server);
+    EXPECT_EQ(second.login("alice", "secret"), "-ERR [IN-USE] Mailbox already in use by another session");
+
+    first.close(); // a dropped connection releases the lock too
+    std::string answer;
+    for (int attempt = 0; attempt < 50 && !answer.starts_with("+OK"); ++attempt) {
+        std::this_thread::sleep_for(20ms);
+        answer = second.login("alice", "secret");
+    }
+    EXPECT_TRUE(answer.starts_with("+OK Logged in")) << answer;
+}
+
+// RFC 1939 6: deletions happen in the UPDATE state, after QUIT, and only then.
+TEST(Pop3Sessions, DroppedConnectionDeletesNothingAndQuitDeletes) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", "secret");
+    deliver(server, "alice", 2);
+    auto before = files_in(mailbox(server, "alice") / "new");
+    ASSERT_EQ(before.size(), 2U);
+    {
+        Pop3Client client(server);
+        ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in, 2 messages"));
+        EXPECT_EQ(ask(client, "DELE 1"), "+OK Message 1 deleted");
+        EXPECT_EQ(ask(client, "DELE 2"), "+OK Message 2 deleted");
+    } // dropped without QUIT
+    std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(files_in(mailbox(server, "alice") / "new"), before);
+
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in, 2 messages"));
+    EXPECT_EQ(ask(client, "DELE 1"), "+OK Message 1 deleted");
+    EXPECT_EQ(ask(client, "QUIT"), "+OK mailsteps POP3 server signing off (1 messages left)");
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_EQ(files_in(mailbox(server, "alice") / "new"), std::vector<fs::path>{before[1]});
+}
+
+// RFC 1939 4: the message list is fixed at login; new mail waits for the next session.
+TEST(Pop3Sessions, MailArrivingDuringASessionWaitsForTheNext) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", "secret");
+    deliver(server, "alice", 1);
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in, 1 messages"));
+    deliver(server, "alice", 1);
+    EXPECT_TRUE(ask(client, "STAT").starts_with("+OK 1 "));
+    EXPECT_TRUE(ask(client, "QUIT").starts_with("+OK"));
+
+    Pop3Client next(server);
+    EXPECT_TRUE(next.login("alice", "secret").starts_with("+OK Logged in, 2 messages"));
+}
+
+// A wrong password is answered only after --login-failure-delay: guessing is slow.
+TEST(Pop3Logins, WrongPasswordIsAnsweredAfterTheDelay) {
+    ChapterServer server({"--login-failure-delay", "500ms"});
+    add_user(server, "alice@localhost", "secret");
+    Pop3Client client(server);
+    ASSERT_EQ(ask(client, "USER alice@localhost"), "+OK Send PASS");
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(ask(client, "PASS wrong"), "-ERR [AUTH] Invalid user name or password");
+    EXPECT_GE(std::chrono::steady_clock::now() - start, 450ms);
+    EXPECT_TRUE(client.login("alice@localhost", "secret").starts_with("+OK Logged in"));
+}
+
+TEST(Pop3Logins, TooManyFailuresCloseTheConnection) {
+    ChapterServer server({"--login-failure-delay", "10ms"});
+    add_user(server, "alice@localhost", "secret");
+    Pop3Client client(server);
+    EXPECT_EQ(client.login("alice", "one"), "-ERR [AUTH] Invalid user name or password");
+    EXPECT_EQ(client.login("alice", "two"), "-ERR [AUTH] Invalid user name or password");
+    EXPECT_EQ(client.login("alice", "three"), "-ERR [AUTH] Invalid user name or password; too many failures, closing");
+    EXPECT_TRUE(client.wait_closed());
+}
+
+// The server re-reads the users file when it changes: no restart after `mailserver user`.
+TEST(Pop3Logins, UsersAddedAndRemovedWhileRunningTakeEffect) {
+    ChapterServer server({"--login-failure-delay", "10ms"});
+    {
+        Pop3Client client(server);
+        EXPECT_EQ(client.login("alice", "secret"), "-ERR [AUTH] Invalid user name or password");
+    }
+    add_user(server, "alice@localhost", "secret");
+    {
+        Pop3Client client(server);
+        EXPECT_EQ(client.login("alice", "secret"), "+OK Logged in, 0 messages (0 octets)");
+    }
+    auto removed = user_command(server, {"remove", "alice@localhost"});
+    EXPECT_EQ(removed.exit_code, 0) << removed.err;
+    Pop3Client client(server);
+    EXPECT_EQ(client.login("alice", "secret"), "-ERR [AUTH] Invalid user name or password");
+}
+
+TEST(Pop3Logins, TraceHidesThePassword) {
+    ChapterServer server({"--trace"});
+    add_user(server, "alice@localhost", "correct horse");
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "correct horse").starts_with("+OK"));
+    EXPECT_TRUE(ask(client, "QUIT").starts_with("+OK"));
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_NE(server.log().find("C: USER alice"), std::string::npos) << server.log();
+    EXPECT_NE(server.log().find("C: PASS ****"), std::string::npos) << server.log();
+    EXPECT_EQ(server.log().find("horse"), std::string::npos) << server.log();
+}
+
+// RFC 1939 3: the autologout timer ends an idle session without the UPDATE state.
+TEST(Pop3Limits, IdleSessionIsLoggedOutWithoutDeleting) {
+    ChapterServer server({"--pop3-timeout", "1s"});
+    add_user(server, "alice@localhost", "secret");
+    deliver(server, "alice", 1);
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK"));
+    EXPECT_EQ(ask(client, "DELE 1"), "+OK Message 1 deleted");
+    EXPECT_EQ(client.read_line(5s), "-ERR Autologout: idle for too long");
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_EQ(files_in(mailbox(server, "alice") / "new").size(), 1U);
+}
+
+TEST(Pop3Limits, ConnectionsPastTheLimitAreTurnedAway) {
+    ChapterServer server({"--max-connections", "1"});
+    Pop3Client first(server);
+    LineClient second(server.port("pop3"));
+    EXPECT_EQ(second.read_line(), "-ERR [SYS/TEMP] Too many connections, try again later");
+    EXPECT_TRUE(second.wait_closed());
+    EXPECT_EQ(ask(first, "NOOP"), "-ERR Log in first");
+}
+
+// Shutdown: a session in progress is told, its deletions are not applied, the server exits 0.
+TEST(Pop3Limits, ShutdownEndsSessionsWithoutDeleting) {
+    ChapterServer server({"--shutdown-grace", "1s"});
+    add_user(server, "alice@localhost", "secret");
+    deliver(server, "alice", 1);
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK"));
+    EXPECT_EQ(ask(client, "DELE 1"), "+OK Message 1 deleted");
+    server.process().send_signal(SIGTERM);
+    EXPECT_EQ(client.read_line(5s), "-ERR [SYS/TEMP] Server shutting down");
+    EXPECT_TRUE(client.wait_closed());
+    EXPECT_EQ(server.stop(), 0);
+    EXPECT_EQ(files_in(mailbox(server, "alice") / "new").size(), 1U);
+}
+
+// RFC 5321 4.5.1 and 3.6.2: once accounts exist, mail for anyone else local is refused at
+// RCPT, except postmaster, which must always work.
+TEST(Pop3Accounts, UnknownLocalRecipientsAreRefusedOnceAccountsExist) {
+    ChapterServer server;
+    LineClient smtp(server.port("smtp"));
+    ASSERT_EQ(smtp::tests::read_reply(smtp).code, 220);
+    ASSERT_EQ(smtp::tests::command(smtp, "HELO test.example").code, 250);
+    ASSERT_EQ(smtp::tests::command(smtp, "MAIL FROM:<a@example.test>").code, 250);
+    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<bob@localhost>").code, 250); // no accounts yet: anyone
+    ASSERT_EQ(smtp::tests::command(smtp, "RSET").code, 250);
+
+    add_user(server, "alice@localhost", "secret");
+    ASSERT_EQ(smtp::tests::command(smtp, "MAIL FROM:<a@example.test>").code, 250);
+    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<bob@localhost>").last(),
+              "550 5.1.1 <bob@localhost>: no such user here");
+    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<Alice@LOCALHOST>").code, 250);
+    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<postmaster@localhost>").code, 250);
+    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<Postmaster>").code, 250);
+}
+
+TEST(Pop3Accounts, UserCommandListsAndRefusesNonsense) {
+    ChapterServer server;
+    add_user(server, "bob@localhost", "b");
+    add_user(server, "Alice@Localhost", "a");
+    auto list = user_command(server, {"list"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    EXPECT_EQ(list.out, "alice@localhost\nbob@localhost\n");
+
+    EXPECT_EQ(user_command(server, {"add", "alice@localhost"}, "again\n").exit_code, 1); // exists
+    EXPECT_EQ(user_command(server, {"add", "no-at-sign"}, "x\n").exit_code, 1);
+    EXPECT_EQ(user_command(server, {"add", "../etc@localhost"}, "x\n").exit_code, 1);
+    EXPECT_EQ(user_command(server, {"add", "carol@localhost"}, "\n").exit_code, 1); // empty password
+    EXPECT_EQ(user_command(server, {"remove", "carol@localhost"}).exit_code, 1);
+    EXPECT_EQ(user_command(server, {"frobnicate"}).exit_code, 2);
+
+    // Only hashes are stored, in a file only the server's user can read.
+    std::string file = smtp::tests::read_file(users_file(server));
+    EXPECT_EQ(file.find(":a\n"), std::string::npos) << file;
+    EXPECT_NE(file.find("alice@localhost:$"), std::string::npos) << file;
+    EXPECT_EQ(mode_of(users_file(server)), 0600U);
+}
+
+TEST(Pop3Accounts, MaildirAndLockArePrivate) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", "secret");
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK")); // creates the empty maildrop
+    for (const char* directory : {"", "new", "cur", "tmp"}) {
+        EXPECT_EQ(mode_of(mailbox(server, "alice") / directory), 0700U) << directory;
+    }
+    EXPECT_EQ(mode_of(mailbox(server, "alice") / "pop3.lock"), 0600U);
+}
