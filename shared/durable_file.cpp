@@ -1,5 +1,7 @@
 #include "shared/durable_file.hpp"
 
+#include "shared/file_descriptor.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,30 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::error_code last_error() { return {errno, std::system_category()}; }
-
-// Owns a file descriptor. close() is explicit because its error matters: some file
-// systems report a failed write only there.
-class File {
-public:
-    explicit File(int fd) : fd_{fd} {}
-    File(const File&) = delete;
-    File& operator=(const File&) = delete;
-    ~File() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-
-    bool is_open() const { return fd_ >= 0; }
-    int get() const { return fd_; }
-
-    std::error_code close() {
-        return ::close(std::exchange(fd_, -1)) == 0 ? std::error_code{} : last_error();
-    }
-
-private:
-    int fd_;
-};
 
 // write(2) may write less than asked, or be interrupted by a signal before writing anything.
 std::error_code write_all(int fd, std::string_view data) {
@@ -66,7 +44,7 @@ std::error_code sync(int fd) {
 }
 
 std::error_code write_new_file(const fs::path& path, std::span<const std::string_view> parts) {
-    File file{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
+    FileDescriptor file{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
     if (!file.is_open()) {
         return last_error();
     }
@@ -122,7 +100,7 @@ std::error_code make_private_directory(const fs::path& directory) {
 }
 
 std::error_code sync_directory(const fs::path& directory) {
-    File dir{::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    FileDescriptor dir{::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
     if (!dir.is_open()) {
         return last_error();
     }
@@ -144,7 +122,7 @@ std::error_code write_durably(const fs::path& temporary, const fs::path& target,
 }
 
 std::variant<std::string, std::error_code> read_regular_file(const fs::path& path, std::size_t max_size) {
-    File file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+    FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
     if (!file.is_open()) {
         return last_error();
     }

@@ -3,6 +3,7 @@
 #include "pop3_data.hpp"
 
 #include "shared/durable_file.hpp"
+#include "shared/file_descriptor.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -25,25 +26,6 @@ namespace fs = std::filesystem;
 constexpr std::size_t max_unique_id = 70; // RFC 1939 7
 
 std::error_code last_error() { return {errno, std::system_category()}; }
-
-// Closes a file descriptor on every way out of a scope.
-class Descriptor {
-public:
-    explicit Descriptor(int fd) : fd_{fd} {}
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    ~Descriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-
-    int get() const { return fd_; }
-    int release() { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 bool is_unique_id(std::string_view id) {
     return !id.empty() && id.size() <= max_unique_id &&
@@ -114,7 +96,7 @@ std::error_code find_messages(const fs::path& directory, std::vector<Found>& fou
 // wire_size of a file, read block by block through `buffer`, which serves every file in turn.
 std::variant<std::uint64_t, std::error_code> file_wire_size(const fs::path& path, std::span<char> buffer) {
     // O_NONBLOCK and the fstat: a FIFO or device swapped in since the listing must not hang us.
-    Descriptor file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+    mailsteps::FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
     struct stat status {};
     if (file.get() < 0 || ::fstat(file.get(), &status) != 0) {
         return last_error();
@@ -180,7 +162,8 @@ std::variant<Maildrop, Maildrop::OpenError> Maildrop::open(const fs::path& maild
         }
     }
     // Maildir readers like mutt take no lock (Maildir needs none); this one keeps POP3 sessions apart.
-    Descriptor lock{::open((maildir / "pop3.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)};
+    mailsteps::FileDescriptor lock{
+        ::open((maildir / "pop3.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)};
     if (lock.get() < 0) {
         return OpenError::failed;
     }
@@ -201,19 +184,6 @@ Maildrop::Maildrop(fs::path maildir, int lock_fd, std::vector<Message> messages)
 Maildrop::Maildrop(Maildrop&& other) noexcept
     : maildir_{std::move(other.maildir_)}, lock_fd_{std::exchange(other.lock_fd_, -1)},
       messages_{std::move(other.messages_)}, deleted_{std::move(other.deleted_)} {}
-
-Maildrop& Maildrop::operator=(Maildrop&& other) noexcept {
-    if (this != &other) {
-        if (lock_fd_ >= 0) {
-            ::close(lock_fd_);
-        }
-        maildir_ = std::move(other.maildir_);
-        lock_fd_ = std::exchange(other.lock_fd_, -1);
-        messages_ = std::move(other.messages_);
-        deleted_ = std::move(other.deleted_);
-    }
-    return *this;
-}
 
 Maildrop::~Maildrop() {
     if (lock_fd_ >= 0) {

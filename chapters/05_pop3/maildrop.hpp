@@ -39,7 +39,6 @@ public:
     static std::variant<Maildrop, OpenError> open(const std::filesystem::path& maildir);
 
     Maildrop(Maildrop&& other) noexcept;
-    Maildrop& operator=(Maildrop&& other) noexcept;
     ~Maildrop(); // releases the lock
 
     // Messages are numbered from 1 as in RFC 1939. A number out of range or already deleted: nullptr.

@@ -73,13 +73,16 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--pop3-port", pop3.port, "POP3 port (0: the OS picks)")->capture_default_str();
     app.add_option("--users", users_file, "The accounts, managed with `mailserver user`")->capture_default_str();
-    mailsteps::add_duration_option(app, "--pop3-timeout", pop3.idle_timeout, "Log out a POP3 client silent this long");
+    mailsteps::add_duration_option(app, "--pop3-timeout", pop3.idle_timeout,
+                                   "Log out a POP3 client silent this long (RFC 1939: at least 10m)");
     mailsteps::add_duration_option(app, "--login-failure-delay", pop3.login_failure_delay,
                                    "Wait this long before answering a wrong password");
     app.add_option("--max-login-failures", pop3.max_login_failures, "Close a POP3 connection after this many")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_flag("--demo", demo, "Create the account demo@<first --domain>, password demo, with sample mail");
+    app.add_flag("--demo", demo,
+                 "Create the account demo@<first --domain>, password demo, with sample mail (once; it stays in"
+                 " --users, and with an account in it, mail for unknown local users is refused)");
     auto user_command = accounts::add_user_command(app);
 
     return mailsteps::run_program(app, argc, argv, [&] {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 
 namespace pop3 {
 namespace {
@@ -19,9 +20,12 @@ constexpr std::array<std::pair<std::string_view, Verb>, 12> keywords{{
 constexpr std::size_t max_number_length = 40;
 
 // Decimal digits only: no sign, no space, no "0x".
+bool is_decimal(std::string_view text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::optional<std::size_t> parse_count(std::string_view text) {
-    if (text.empty() || text.size() > max_number_length ||
-        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (text.size() > max_number_length || !is_decimal(text)) {
         return std::nullopt;
     }
     std::size_t number = 0;
@@ -76,7 +80,11 @@ std::optional<std::pair<std::size_t, std::size_t>> parse_top_arguments(std::stri
         return std::nullopt;
     }
     auto message = parse_message_number(text.substr(0, space));
-    auto lines = parse_count(text.substr(space + 1));
+    std::string_view count = text.substr(space + 1);
+    auto lines = parse_count(count);
+    if (!lines && is_decimal(count)) {
+        lines = std::numeric_limits<std::size_t>::max();
+    }
     if (!message || !lines) {
         return std::nullopt;
     }
@@ -84,7 +92,7 @@ std::optional<std::pair<std::size_t, std::size_t>> parse_top_arguments(std::stri
 }
 
 std::string hide_password(std::string_view line) {
-    if (parse_command(line).verb == Verb::pass) {
+    if (mailsteps::starts_with_ci(line, "PASS")) { // "PASS\tsecret" is no command, but still a secret
         return std::string(line.substr(0, 4)) + " ****";
     }
     return std::string(line);

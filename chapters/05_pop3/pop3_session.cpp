@@ -21,14 +21,18 @@ using Read = LineStream::ReadStatus;
 
 constexpr std::size_t max_command_line = 255; // RFC 2449 4, CRLF included
 constexpr int max_errors = 10;                // then the client is probably not a mail client
+constexpr std::size_t write_piece = 64 * 1024;  // a big message goes out in pieces this size
 
 // RFC 1939 3: every response starts with a status indicator, "+OK" or "-ERR".
 std::string ok(std::string_view text) { return "+OK " + std::string(text) + "\r\n"; }
 std::string err(std::string_view text) { return "-ERR " + std::string(text) + "\r\n"; }
 
+// "1 message", "2 messages"
+std::string messages(std::size_t count) { return std::to_string(count) + (count == 1 ? " message" : " messages"); }
+
 // "2 messages (320 octets)", as RFC 1939's examples say it.
 std::string summary(const Maildrop& maildrop) {
-    return std::to_string(maildrop.count()) + " messages (" + std::to_string(maildrop.total_size()) + " octets)";
+    return messages(maildrop.count()) + " (" + std::to_string(maildrop.total_size()) + " octets)";
 }
 
 // RFC 2449 5: what this server implements, one capability a line.
@@ -57,7 +61,9 @@ public:
             co_return;
         }
         if (co_await transaction(*maildrop)) {
-            co_await update(*maildrop);
+            std::string goodbye = update(*maildrop);
+            maildrop.reset(); // the lock goes first, so a client reconnecting at once finds it free
+            co_await client_.write(goodbye);
         }
     }
 
@@ -69,6 +75,7 @@ private:
             switch (command->verb) {
             case Verb::user: {
                 user = command->argument;
+                // Not inside the co_await: GCC 12 destroys a ?: of two strings there twice.
                 std::string reply = user.empty() ? err("Syntax: USER name") : ok("Send PASS");
                 co_await client_.write(reply);
                 break;
@@ -132,7 +139,8 @@ private:
             if (command->verb == Verb::quit) {
                 co_return true;
             }
-            co_await client_.write(execute(maildrop, *command));
+            std::string response = execute(maildrop, *command);
+            co_await send(response);
         }
         co_return false;
     }
@@ -212,17 +220,15 @@ private:
                                               : err("No such message");
     }
 
-    // RFC 1939 6: UPDATE removes what DELE marked, then says goodbye.
-    asio::awaitable<void> update(Maildrop& maildrop) {
+    // RFC 1939 6: UPDATE removes what DELE marked; the answer is the goodbye.
+    std::string update(Maildrop& maildrop) {
         std::size_t deleted = maildrop.size() - maildrop.count();
         if (auto error = maildrop.commit()) {
             client_.log().error("user=", user_, " removing deleted messages failed: ", error.message());
-            co_await client_.write(err("[SYS/TEMP] Some deleted messages were not removed"));
-            co_return;
+            return err("[SYS/TEMP] Some deleted messages were not removed");
         }
         client_.log().info("user=", user_, " status=quit deleted=", deleted, " left=", maildrop.count());
-        co_await client_.write(ok("mailsteps POP3 server signing off (" + std::to_string(maildrop.count()) +
-                                  " messages left)"));
+        return ok("mailsteps POP3 server signing off (" + messages(maildrop.count()) + " left)");
     }
 
     // The next command this state allows. Anything else gets "-ERR"; nothing when the
@@ -253,12 +259,18 @@ private:
         }
     }
 
-    // RFC 1939 3: the autologout timer closes without UPDATE; we say why before closing.
     asio::awaitable<void> say_goodbye(Read status) {
-        if (status == Read::timed_out) {
-            co_await client_.write(err("Autologout: idle for too long"));
+        if (status == Read::timed_out) { // RFC 1939 3: autologout closes without a response, and without UPDATE
+            client_.log().info("user=", user_, " status=autologout");
         } else if (status == Read::stopped) {
             co_await client_.write(err("[SYS/TEMP] Server shutting down"));
+        }
+    }
+
+    // Each piece has its own write timeout: a slow reader of a big message is fine as long as it reads.
+    asio::awaitable<void> send(std::string_view response) {
+        for (std::size_t at = 0; at < response.size() && client_.is_open(); at += write_piece) {
+            co_await client_.write(response.substr(at, write_piece));
         }
     }
 

@@ -4,6 +4,7 @@
 
 #include "shared/ascii.hpp"
 #include "shared/durable_file.hpp"
+#include "shared/file_descriptor.hpp"
 #include "shared/maildir.hpp"
 
 #include <fcntl.h>
@@ -44,24 +45,6 @@ std::string not_an_address(std::string_view address) {
     return "'" + std::string(address) + "' is not a valid address: expected " + std::string(address_form);
 }
 
-// Owns a descriptor; closing it releases any flock(2) on it.
-class Descriptor {
-public:
-    explicit Descriptor(int fd) : fd_{fd} {}
-    Descriptor(const Descriptor&) = delete;
-    Descriptor& operator=(const Descriptor&) = delete;
-    ~Descriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
-
 // Read, change, write back, all under an exclusive lock. The lock is on a file of its own:
 // the users file is replaced by rename(2), so a lock on it would stay behind on the old inode.
 // `change` edits the accounts, or returns why it cannot.
@@ -73,7 +56,7 @@ std::optional<std::string> edit_users(const fs::path& file, Change change) {
         }
     }
     fs::path lock_path = file.string() + ".lock";
-    Descriptor lock{::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)};
+    mailsteps::FileDescriptor lock{::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)};
     if (lock.get() < 0) {
         return problem_with(lock_path, {errno, std::system_category()});
     }

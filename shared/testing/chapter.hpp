@@ -16,6 +16,20 @@
 
 namespace mailsteps::testing {
 
+// For tests that start an extra server with options of their own: the chapter's port options
+// from MAILSTEPS_TEST_ARGS other than `except` (from chapter 05, "--pop3-port 0"), so that the
+// extra server never takes a default port another test may be using.
+inline std::vector<std::string> other_port_args(const std::string& except) {
+    std::vector<std::string> args;
+    std::istringstream words(MAILSTEPS_TEST_ARGS);
+    for (std::string option, value; words >> option;) {
+        if (option.ends_with("-port") && option != except && words >> value) {
+            args.insert(args.end(), {option, value});
+        }
+    }
+    return args;
+}
+
 // The chapter's program, started for one test. When the test ends it is stopped with SIGTERM
 // and must exit with status 0 (a sanitizer report or a crash would not).
 class ChapterServer {

@@ -59,6 +59,8 @@ TEST(Pop3Command, TopArguments) {
     using Arguments = std::pair<std::size_t, std::size_t>;
     EXPECT_EQ(parse_top_arguments("1 10"), Arguments(1, 10));
     EXPECT_EQ(parse_top_arguments("3 0"), Arguments(3, 0));
+    // RFC 1939 7: a count past the end of the body means the whole body, however big it is.
+    EXPECT_EQ(parse_top_arguments("1 99999999999999999999999"), Arguments(1, SIZE_MAX));
     for (const char* bad : {"", "1", "1 ", " 1 2", "0 5", "1 -1", "1  2", "1 2 3", "a b"}) {
         EXPECT_EQ(parse_top_arguments(bad), std::nullopt) << bad;
     }
@@ -68,5 +70,6 @@ TEST(Pop3Command, TraceHidesPasswords) {
     EXPECT_EQ(hide_password("PASS secret"), "PASS ****");
     EXPECT_EQ(hide_password("pass two words"), "pass ****");
     EXPECT_EQ(hide_password("USER alice"), "USER alice");
-    EXPECT_EQ(hide_password("PASSWORD x"), "PASSWORD x");
+    EXPECT_EQ(hide_password("PASS\tsecret"), "PASS ****"); // not a command, still a secret
+    EXPECT_EQ(hide_password("USERPASS x"), "USERPASS x");
 }

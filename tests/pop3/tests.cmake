@@ -5,3 +5,4 @@ mailsteps_topic_test(pop3_unit_tests SOURCES pop3/pop3_command_test.cpp pop3/pop
     pop3/maildrop_test.cpp pop3/users_test.cpp)
 mailsteps_dialogs(PROGRAM mailserver PROTOCOL pop3)
 mailsteps_topic_test(pop3_e2e_tests SOURCES pop3/pop3_e2e_test.cpp PROGRAM mailserver)
+mailsteps_topic_test(pop3_clients_tests SOURCES pop3/pop3_clients_test.cpp PROGRAM mailserver)

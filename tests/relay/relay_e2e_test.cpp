@@ -49,11 +49,17 @@ struct RemoteServer {
     std::uint16_t port;
 
     RemoteServer(const std::string& address, std::uint16_t port_wanted = 0)
-        : process(MAILSTEPS_PROGRAM, {"--listen", address, "--smtp-port", std::to_string(port_wanted), "--hostname",
+        : process(MAILSTEPS_PROGRAM, arguments(address, port_wanted)), port(process.port("smtp")) {}
+
+    std::vector<std::string> arguments(const std::string& address, std::uint16_t port_wanted) const {
+        std::vector<std::string> args{"--listen", address, "--smtp-port", std::to_string(port_wanted), "--hostname",
                                       "mx.example.test", "--domain", "example.test", "--maildir-root",
                                       (dir.path() / "mail").string(), "--queue-dir", (dir.path() / "queue").string(),
-                                      "--relay-network", "::1/128"}),
-          port(process.port("smtp")) {}
+                                      "--relay-network", "::1/128"};
+        auto other_ports = other_port_args("--smtp-port");
+        args.insert(args.end(), other_ports.begin(), other_ports.end());
+        return args;
+    }
 
     std::vector<fs::path> inbox(const std::string& user) const {
         return new_messages(maildir(dir.path() / "mail", "example.test", user));
@@ -287,6 +293,9 @@ TEST(Relay, QueueSurvivesKillAndRestart) {
     std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", (dir.path() / "mail").string(), "--queue-dir",
                                   (dir.path() / "queue").string()};
     for (const auto& arg : relaying(dns, mx_port, {}, "1h")) {
+        args.push_back(arg);
+    }
+    for (const auto& arg : other_port_args("--smtp-port")) {
         args.push_back(arg);
     }
     {

@@ -3,6 +3,7 @@
 
 #include "smtp_client.hpp"
 
+#include "shared/testing/chapter.hpp"
 #include "shared/testing/process.hpp"
 #include "shared/testing/temp_dir.hpp"
 
@@ -585,9 +586,11 @@ TEST_F(SmtpClientTest, AiosmtpdReceivesTheMessage) {
 TEST_F(SmtpClientTest, OurMailserverDeliversToTheMaildir) {
     mailsteps::testing::TempDir maildir_root;
     mailsteps::testing::TempDir queue;
-    mailsteps::testing::Process mailserver(MAILSTEPS_PROGRAM,
-                                           {"--smtp-port", "0", "--maildir-root", maildir_root.path().string(),
-                                            "--queue-dir", queue.path().string(), "--relay-network", "::1/128"});
+    std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", maildir_root.path().string(),
+                                  "--queue-dir", queue.path().string(), "--relay-network", "::1/128"};
+    auto other_ports = mailsteps::testing::other_port_args("--smtp-port");
+    args.insert(args.end(), other_ports.begin(), other_ports.end());
+    mailsteps::testing::Process mailserver(MAILSTEPS_PROGRAM, args);
     auto port = mailserver.port("smtp");
     ASSERT_NE(port, 0);
     recipients_ = {{"bob", "localhost"}, {"nobody", "elsewhere.test"}};
