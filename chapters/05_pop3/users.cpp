@@ -164,8 +164,8 @@ std::optional<std::string> add_user(const fs::path& file, std::string_view addre
     if (password.empty()) {
         return "the password is empty";
     }
-    if (password.size() > max_password_size || password.find('\0') != std::string_view::npos) {
-        return "the password must be at most " + std::to_string(max_password_size) + " octets, without NUL";
+    if (password.size() > max_login_password_size || password.find('\0') != std::string_view::npos) {
+        return "the password must be at most " + std::to_string(max_login_password_size) + " octets, without NUL";
     }
     // Hashed before taking the lock: crypt is slow on purpose, and the lock should be brief.
     Account account{*normalized, hash_password(password)};

@@ -45,6 +45,10 @@ std::string format_users(const std::vector<Account>& accounts);
 // A missing file is an empty list. Other problems: an error message naming the file.
 std::variant<std::vector<Account>, std::string> read_users(const std::filesystem::path& file);
 
+// The longest password a POP3 client can send: "PASS " and the password in a command line of
+// at most 255 octets with its CRLF (RFC 2449 4).
+constexpr std::size_t max_login_password_size = 255 - 7;
+
 // Edits for `mailserver user`: under an flock(2) on "<file>.lock", so two concurrent runs never
 // lose each other's change, read the file, change it and write it back durably (mode 0600, in a
 // directory made with mode 0700 if needed). An error message, or nullopt on success. add_user

@@ -1,5 +1,7 @@
 #include "shared/testing/process.hpp"
 
+#include "shared/testing/files.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -69,12 +71,6 @@ std::optional<int> wait_for(pid_t pid, Milliseconds timeout) {
     }
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream file(path, std::ios::binary);
-    std::ostringstream text;
-    text << file.rdbuf();
-    return text.str();
-}
 
 int open_file(const std::string& path, int flags) {
     int fd = ::open(path.c_str(), flags | O_CLOEXEC, 0600);

@@ -3,6 +3,7 @@
 
 #include "pop3_data.hpp"
 #include "shared/maildir.hpp"
+#include "shared/testing/files.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -33,12 +34,7 @@ void write_file(const fs::path& path, std::string_view content) {
     }
 }
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in{path, std::ios::binary};
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using mailsteps::testing::read_file;
 
 unsigned mode_of(const fs::path& path) {
     struct stat status {};

@@ -290,3 +290,13 @@ TEST(Pop3Limits, BigMessageIsRetrievedWhole) {
     EXPECT_EQ(received_lines, lines);
     EXPECT_EQ(received, text.size() + lines);
 }
+
+// `user add` takes no password a client could not send: PASS and it fit in 255 octets.
+TEST(Pop3Accounts, LongestPasswordStillFitsInAPassCommand) {
+    ChapterServer server;
+    std::string longest(248, 'p');
+    add_user(server, "alice@localhost", longest);
+    EXPECT_EQ(user_command(server, {"add", "bob@localhost"}, longest + "p\n").exit_code, 1);
+    Pop3Client client(server);
+    EXPECT_TRUE(client.login("alice@localhost", longest).starts_with("+OK Logged in"));
+}

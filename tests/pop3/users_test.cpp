@@ -3,6 +3,7 @@
 #include "users.hpp"
 
 #include "shared/durable_file.hpp"
+#include "shared/testing/files.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -27,12 +28,7 @@ namespace fs = std::filesystem;
 using mailsteps::testing::TempDir;
 using namespace std::string_literals;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in{path, std::ios::binary};
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using mailsteps::testing::read_file;
 
 // Replaces the file the way write_durably does (a new inode), as a careful editor would.
 void replace_file(const fs::path& path, std::string_view content) {
@@ -226,7 +222,7 @@ TEST(EditUsersTest, BadInputIsRefused) {
     EXPECT_NE(add_user(file, "alice", "pw"), std::nullopt);
     EXPECT_NE(add_user(file, "alice@example.test", ""), std::nullopt);
     EXPECT_NE(add_user(file, "alice@example.test", "pw\0x"s), std::nullopt);
-    EXPECT_NE(add_user(file, "alice@example.test", std::string(max_password_size + 1, 'p')), std::nullopt);
+    EXPECT_NE(add_user(file, "alice@example.test", std::string(max_login_password_size + 1, 'p')), std::nullopt);
     EXPECT_NE(remove_user(file, "../alice@example.test"), std::nullopt);
     EXPECT_FALSE(fs::exists(file));
 }

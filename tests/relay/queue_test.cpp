@@ -1,5 +1,7 @@
 #include "queue.hpp"
 
+#include "shared/testing/files.hpp"
+
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
@@ -20,12 +22,7 @@ using namespace std::chrono;
 using namespace std::chrono_literals;
 using namespace std::string_literals;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in{path, std::ios::binary};
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using mailsteps::testing::read_file;
 
 void write_file(const fs::path& path, std::string_view content) {
     std::ofstream out{path, std::ios::binary};

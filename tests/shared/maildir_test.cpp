@@ -1,4 +1,5 @@
 #include "shared/maildir.hpp"
+#include "shared/testing/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -23,12 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::string_literals;
 
-std::string read_file(const fs::path& path) {
-    std::ifstream in{path, std::ios::binary};
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using mailsteps::testing::read_file;
 
 std::vector<std::string> names_in(const fs::path& directory) {
     std::vector<std::string> names;

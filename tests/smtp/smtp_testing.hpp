@@ -3,6 +3,7 @@
 // Small helpers the SMTP tests share: reading replies, sending a transaction, looking into
 // Maildirs.
 #include "shared/testing/client.hpp"
+#include "shared/testing/files.hpp"
 
 #include <gtest/gtest.h>
 
@@ -139,12 +140,7 @@ inline std::vector<fs::path> all_files(const fs::path& directory) {
     return files;
 }
 
-inline std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
-}
+using mailsteps::testing::read_file;
 
 inline unsigned mode_of(const fs::path& path) {
     struct stat status {};
