@@ -181,12 +181,17 @@ std::string sample_message(const std::string& to, const std::string& subject) {
            ",\n.this line starts with a dot\n\nregards\n";
 }
 
+// Sends `count` sample messages to alice@localhost over SMTP, subjects "<subject> 1" and on.
+void deliver_to_alice(ChapterServer& server, int count, const std::string& subject) {
+    for (int i = 1; i <= count; ++i) {
+        deliver(server, "alice@localhost", sample_message("alice@localhost", subject + " " + std::to_string(i)));
+    }
+}
+
 TEST(Pop3Clients, PoplibListsRetrievesAndDeletesWhatSmtpDelivered) {
     ChapterServer server;
     add_account(server, "alice@localhost", password);
-    for (int i = 1; i <= 3; ++i) {
-        deliver(server, "alice@localhost", sample_message("alice@localhost", "message " + std::to_string(i)));
-    }
+    deliver_to_alice(server, 3, "message");
     auto alice = mailbox(server, "alice");
     ASSERT_EQ(messages_in(alice).size(), 3U);
     auto port = server.port("pop3");
@@ -221,9 +226,7 @@ TEST(Pop3Clients, PoplibListsRetrievesAndDeletesWhatSmtpDelivered) {
 TEST(Pop3Clients, CurlListsAndRetrievesAMessage) {
     ChapterServer server;
     add_account(server, "alice@localhost", password);
-    for (int i = 1; i <= 3; ++i) {
-        deliver(server, "alice@localhost", sample_message("alice@localhost", "curl " + std::to_string(i)));
-    }
+    deliver_to_alice(server, 3, "curl");
     auto alice = mailbox(server, "alice");
     auto url = "pop3://127.0.0.1:" + std::to_string(server.port("pop3")) + "/";
     auto curl = [&](std::vector<std::string> args) {
@@ -291,9 +294,7 @@ std::optional<std::string> without_fetchmail_received(const std::string& message
 TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
     ChapterServer server;
     add_account(server, "alice@localhost", password);
-    for (int i = 1; i <= 5; ++i) {
-        deliver(server, "alice@localhost", sample_message("alice@localhost", "fetchmail " + std::to_string(i)));
-    }
+    deliver_to_alice(server, 5, "fetchmail");
     auto alice = mailbox(server, "alice");
     std::vector<std::string> originals;
     for (const auto& file : messages_in(alice)) {
