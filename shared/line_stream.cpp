@@ -35,6 +35,9 @@ asio::awaitable<void> LineStream::timeout(Duration duration) {
 }
 
 asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_length, Duration timeout) {
+    // The timeout is for the whole line, not for each piece of it: a client trickling one byte
+    // at a time must not hold a connection for ever.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
     ReadResult result{ReadStatus::line, {}};
     for (;;) {
         if (stopped_) {
@@ -55,10 +58,14 @@ asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_le
         if (!socket_.is_open()) {
             co_return ReadResult{ReadStatus::closed, {}};
         }
+        auto left = std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
+        if (left <= Duration::zero()) {
+            co_return ReadResult{ReadStatus::timed_out, {}};
+        }
         // A read racing a timer: whichever finishes first cancels the other.
         auto space = buffer_.prepare(read_chunk);
         auto outcome = co_await (socket_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple(use_awaitable)) ||
-                                 this->timeout(timeout));
+                                 this->timeout(left));
         if (outcome.index() == 1) {
             buffer_.commit(0);
             co_return ReadResult{ReadStatus::timed_out, {}};

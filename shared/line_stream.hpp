@@ -45,6 +45,7 @@ public:
     using TraceFilter = std::string (*)(std::string_view line);
     void set_trace_filter(TraceFilter filter) { trace_filter_ = filter; }
 
+    // `timeout` bounds the whole line, however slowly its bytes arrive.
     asio::awaitable<ReadResult> read_line(std::size_t max_length, Duration timeout);
     asio::awaitable<void> write(std::string_view data, Duration timeout = default_write_timeout);
 

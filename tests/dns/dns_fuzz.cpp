@@ -1,8 +1,9 @@
 // libFuzzer target: arbitrary octets into parse_message. Whatever parses must also
 // explain without trouble, and come back unchanged from encode and a second parse.
 //
-// Build and run: see build.sh (`./build.sh fuzz`); the corpus starts from the captured
-// packets that write_corpus puts in a directory.
+// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch03_dns_fuzz ch03_dns_corpus`,
+// then `build-fuzz/tests/ch03_dns_corpus DIR` writes the captured packets into DIR as the seed
+// corpus, and `build-fuzz/tests/ch03_dns_fuzz DIR -max_total_time=N` runs for N seconds.
 
 #include "dns_explain.hpp"
 #include "dns_message.hpp"

@@ -188,6 +188,19 @@ TEST(Pop3Limits, IdleSessionIsLoggedOutWithoutDeleting) {
     EXPECT_EQ(files_in(mailbox(server, "alice") / "new").size(), 1U);
 }
 
+// A client trickling a byte at a time never finishes a command: logged out all the same.
+TEST(Pop3Limits, TricklingClientIsLoggedOutAtTheTimeout) {
+    ChapterServer server({"--pop3-timeout", "1s"});
+    add_user(server, "alice@localhost", "secret");
+    Pop3Client client(server);
+    ASSERT_TRUE(client.login("alice", "secret").starts_with("+OK"));
+    for (int i = 0; i < 50 && !client.closed(); ++i) {
+        client.send("N");
+        client.read_line(100ms);
+    }
+    EXPECT_TRUE(client.closed()) << "still connected after 5 s of trickling";
+}
+
 TEST(Pop3Limits, ConnectionsPastTheLimitAreTurnedAway) {
     ChapterServer server({"--max-connections", "1"});
     Pop3Client first(server);

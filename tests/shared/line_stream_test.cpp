@@ -63,6 +63,22 @@ TEST(LineStream, APartialLineStillTimesOut) {
     EXPECT_EQ(read.line.text, "no line end");
 }
 
+// A client sending a byte every 50 ms keeps the connection busy but never finishes a line: the
+// timeout counts from the start of the line, so the read gives up before the line end comes.
+TEST(LineStream, ATrickledLineTimesOutAtItsDeadline) {
+    Connection c;
+    std::thread trickle([&] {
+        for (int i = 0; i < 30; ++i) {
+            c.client.send("x");
+            std::this_thread::sleep_for(50ms);
+        }
+        c.client.send("\r\n");
+    });
+    auto result = c.run(c.stream->read_line(100, 500ms));
+    trickle.join();
+    EXPECT_EQ(result.status, Read::timed_out);
+}
+
 TEST(LineStream, ReportsTooLongThenGoesOn) {
     Connection c;
     c.client.send(std::string(50, 'x') + "\r\nshort\r\n");

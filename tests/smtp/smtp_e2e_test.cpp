@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -464,6 +466,50 @@ TEST(SmtpLimits, SilentClientGets421AfterTheCommandTimeout) {
     EXPECT_TRUE(reply.last().starts_with("421 4.4.2 ")) << reply;
     EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
     EXPECT_TRUE(client.wait_closed());
+}
+
+// A client trickling a byte at a time never finishes a line (slowloris): the timeout counts
+// from the start of the line, so it is cut off like a silent one.
+TEST(SmtpLimits, TricklingClientGets421AfterTheCommandTimeout) {
+    ChapterServer server({"--command-timeout", "1s"});
+    LineClient client(server.port("smtp"));
+    ASSERT_EQ(read_reply(client).code, 220);
+    std::optional<std::string> reply;
+    for (int i = 0; i < 50 && !reply && !client.closed(); ++i) {
+        client.send("N");
+        reply = client.read_line(100ms);
+    }
+    ASSERT_TRUE(reply) << "still connected after 5 s of trickling";
+    EXPECT_TRUE(reply->starts_with("421 4.4.2 ")) << *reply;
+    EXPECT_TRUE(client.wait_closed());
+}
+
+// 10 MB without a line end: refused, and the server does not keep it (RSS from /proc).
+TEST(SmtpLimits, TenMegabytesWithoutALineEndAreRefusedWithoutKeepingThem) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    ASSERT_EQ(read_reply(client).code, 220);
+    auto resident_kb = [&] {
+        std::ifstream status("/proc/" + std::to_string(server.process().pid()) + "/status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.starts_with("VmRSS:")) {
+                return std::stol(line.substr(6));
+            }
+        }
+        return -1L;
+    };
+    long before = resident_kb();
+    std::string garbage(1 << 20, 'x');
+    for (int i = 0; i < 10; ++i) {
+        client.send(garbage);
+    }
+    client.send("\r\n");
+    auto reply = read_reply(client);
+    EXPECT_EQ(reply.last(), "500 5.5.6 Line too long (the limit is 512 octets)") << reply;
+    long after = resident_kb();
+    std::cout << "server RSS before " << before << " kB, after 10 MB of garbage " << after << " kB\n";
+    EXPECT_LT(after - before, 2048) << "the server kept what it should have discarded";
+    EXPECT_EQ(command(client, "NOOP").code, 250); // and the session goes on
 }
 
 // RFC 5321 4.5.3.2: the same within DATA, and the half message is dropped.

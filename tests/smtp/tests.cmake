@@ -4,3 +4,14 @@ mailsteps_topic_test(smtp_unit_tests SOURCES smtp/smtp_address_test.cpp smtp/smt
     smtp/smtp_data_test.cpp smtp/smtp_session_test.cpp)
 mailsteps_dialogs(PROGRAM mailserver PROTOCOL smtp)
 mailsteps_topic_test(smtp_e2e_tests SOURCES smtp/smtp_e2e_test.cpp PROGRAM mailserver)
+
+# `cmake --preset fuzz` (clang): the libFuzzer target for the command and path parser and the
+# DATA reader, built from the chapter's parser sources and the shared line framing alone.
+if(MAILSTEPS_FUZZ)
+    set(chapter_dir ${PROJECT_SOURCE_DIR}/chapters/${MAILSTEPS_${CHAPTER}_DIR})
+    add_executable(${CHAPTER}_smtp_fuzz smtp/smtp_fuzz.cpp ${chapter_dir}/smtp_address.cpp
+        ${chapter_dir}/smtp_command.cpp ${chapter_dir}/smtp_data.cpp ${PROJECT_SOURCE_DIR}/shared/line_buffer.cpp)
+    target_include_directories(${CHAPTER}_smtp_fuzz PRIVATE ${chapter_dir} ${PROJECT_SOURCE_DIR})
+    target_compile_options(${CHAPTER}_smtp_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${CHAPTER}_smtp_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
+endif()

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Writes a seed corpus for a fuzz target from the dialog scripts, one file per seed.
+
+Usage: tests/fuzz_seeds.py TOPIC DIR
+  smtp, pop3  every line a client sends in tests/TOPIC/dialogs/*.dialog (C: without its CRLF,
+              B: as its exact bytes): seeds for ch05_smtp_fuzz and ch05_pop3_fuzz
+  line        all a client sends in each dialog of every topic: seeds for line_buffer_fuzz
+"""
+
+import pathlib
+import re
+import sys
+
+TESTS = pathlib.Path(__file__).resolve().parent
+ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
+
+
+def unescape(text):
+    """The dialog escapes \\r \\n \\t \\\\ and \\xHH (shared/testing/dialog.hpp)."""
+    data = bytearray()
+    for i, part in enumerate(re.split(r"\\(x[0-9A-Fa-f]{2}|[rnt\\])", text)):
+        if i % 2 == 0:
+            data += part.encode("utf-8")
+        elif part.startswith("x"):
+            data.append(int(part[1:], 16))
+        else:
+            data += ESCAPES[part]
+    return bytes(data)
+
+
+def client_sends(path):
+    """(line number, bytes) for each C: and B: line, C: lines without the CRLF they go out with."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for prefix in ("C:", "B:"):
+            if line.startswith(prefix):
+                text = line[len(prefix):]
+                yield number, prefix, unescape(text[1:] if text.startswith(" ") else text)
+
+
+def seeds(topic):
+    if topic == "line":
+        for path in sorted(TESTS.glob("*/dialogs/*.dialog")):
+            sent = b"".join(data + (b"\r\n" if prefix == "C:" else b"") for _, prefix, data in client_sends(path))
+            yield f"{path.parent.parent.name}_{path.stem}", sent
+    else:
+        for path in sorted((TESTS / topic / "dialogs").glob("*.dialog")):
+            for number, _, data in client_sends(path):
+                yield f"{path.stem}_{number}", data
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[1] not in ("smtp", "pop3", "line"):
+        sys.exit(__doc__)
+    directory = pathlib.Path(sys.argv[2])
+    directory.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for name, data in seeds(sys.argv[1]):
+        (directory / name).write_bytes(data)
+        count += 1
+    print(f"{count} seeds written to {directory}")
+
+
+if __name__ == "__main__":
+    main()
