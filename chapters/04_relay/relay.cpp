@@ -192,27 +192,44 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
             }
             asio::ip::tcp::endpoint server{address, options_.port};
             std::string relay_name = host_name + "[" + address.to_string() + "]:" + std::to_string(options_.port);
+            // RFC 5321 6.1: the outcome goes to disk the moment the reply comes, before QUIT's round
+            // trip; a crash between the server's 250 and this note would send the message twice.
+            bool noted = false;
+            OnAnswered note = [&](const Attempt& result) {
+                noted = true;
+                record(entry, pending, result, host_name, relay_name, failures);
+                queue_.update(entry);
+            };
             auto result = co_await deliver_to_server(server, entry.sender, addresses, text, options_.client,
-                                                     mailsteps::Logger("relay " + entry.id));
-            for (std::size_t k = 0; k < pending.size(); ++k) {
-                auto& recipient = entry.recipients[pending[k]];
-                const Reply& reply = outcome_for(result, k);
-                std::string reply_text = reply.code == 0 ? "connection failed: " + reply.text
-                                                         : std::to_string(reply.code) + " " + reply.text;
-                recipient.last_reply = relay_name + " said: " + reply_text;
-                const char* status = "deferred";
-                if (reply.code >= 200 && reply.code < 300) {
-                    recipient.status = RecipientStatus::delivered;
-                    status = "sent";
-                } else if (reply.code >= 500) {
-                    recipient.status = RecipientStatus::bounced;
-                    failures.push_back({recipient.address, host_name, reply_text});
-                    status = "bounced";
-                }
-                log_.info("id=", entry.id, " to=<", smtp::to_string(recipient.address), "> relay=", relay_name,
-                          " delay=", delay_since(entry.arrival), " status=", status, " (", reply_text, ")");
+                                                     mailsteps::Logger("relay " + entry.id), note);
+            if (!noted) {
+                record(entry, pending, result, host_name, relay_name, failures);
             }
         }
+    }
+}
+
+// What one server said about each of `pending`: delivered, bounced, or still to do.
+void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
+                   const std::string& host_name, const std::string& relay_name,
+                   std::vector<Undeliverable>& failures) {
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+        auto& recipient = entry.recipients[pending[k]];
+        const Reply& reply = outcome_for(result, k);
+        std::string reply_text = reply.code == 0 ? "connection failed: " + reply.text
+                                                 : std::to_string(reply.code) + " " + reply.text;
+        recipient.last_reply = relay_name + " said: " + reply_text;
+        const char* status = "deferred";
+        if (reply.code >= 200 && reply.code < 300) {
+            recipient.status = RecipientStatus::delivered;
+            status = "sent";
+        } else if (reply.code >= 500) {
+            recipient.status = RecipientStatus::bounced;
+            failures.push_back({recipient.address, host_name, reply_text});
+            status = "bounced";
+        }
+        log_.info("id=", entry.id, " to=<", smtp::to_string(recipient.address), "> relay=", relay_name,
+                  " delay=", delay_since(entry.arrival), " status=", status, " (", reply_text, ")");
     }
 }
 

@@ -63,6 +63,8 @@ private:
     asio::awaitable<void> attempt(QueueEntry entry);
     asio::awaitable<void> deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
                                             std::string_view text, std::vector<Undeliverable>& failures);
+    void record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
+                const std::string& host_name, const std::string& relay_name, std::vector<Undeliverable>& failures);
     void finish(QueueEntry& entry, std::string_view text, std::vector<Undeliverable>& failures);
     void bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures);
     bool is_self(const dns::MxHost& host) const;

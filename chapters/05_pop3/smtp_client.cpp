@@ -118,8 +118,12 @@ public:
     // RFC 5321 3.3: one mail transaction, then QUIT while the connection still works (after a
     // 421 the server is closing it already, RFC 5321 3.8).
     asio::awaitable<void> run(Attempt& attempt, const std::optional<smtp::Mailbox>& sender,
-                              const std::vector<smtp::Mailbox>& recipients, std::string_view text) {
+                              const std::vector<smtp::Mailbox>& recipients, std::string_view text,
+                              const OnAnswered& answered) {
         attempt.session_reply = co_await transaction(attempt.recipient_replies, sender, recipients, text);
+        if (answered) {
+            answered(attempt);
+        }
         if (server_.is_open() && attempt.session_reply.code != 421) {
             co_await quit();
         }
@@ -280,7 +284,8 @@ private:
 
 asio::awaitable<Attempt> deliver_to_server(asio::ip::tcp::endpoint server, const std::optional<smtp::Mailbox>& sender,
                                            const std::vector<smtp::Mailbox>& recipients, std::string_view message_text,
-                                           const ClientOptions& options, const mailsteps::Logger& log) {
+                                           const ClientOptions& options, const mailsteps::Logger& log,
+                                           const OnAnswered& answered) {
     Attempt attempt;
     attempt.recipient_replies.resize(recipients.size());
     asio::ip::tcp::socket socket(co_await asio::this_coro::executor);
@@ -291,7 +296,7 @@ asio::awaitable<Attempt> deliver_to_server(asio::ip::tcp::endpoint server, const
     attempt.connected = true;
     LineStream stream(std::move(socket), log, LineStream::Peer::server);
     Client client(stream, options);
-    co_await client.run(attempt, sender, recipients, message_text);
+    co_await client.run(attempt, sender, recipients, message_text, answered);
     stream.close();
     co_return attempt;
 }
