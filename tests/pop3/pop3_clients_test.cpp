@@ -2,6 +2,7 @@
 // fetch what SMTP delivered, or what a test wrote straight into a Maildir. What is checked is
 // what a user sees: the listing, the bytes of each message against the file it came from, and
 // which files are left once the client has quit.
+#include "pop3/pop3_testing.hpp"
 #include "smtp/smtp_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
@@ -27,22 +28,12 @@ namespace {
 
 using namespace mailsteps::testing;
 using namespace smtp::tests;
+using namespace pop3::tests;
 
 const std::string python = "/usr/bin/python3";
 const std::string clients = MAILSTEPS_SOURCE_DIR "/tests/pop3/clients/";
 const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
 const std::string password = "tulip-7-Sky";
-
-fs::path mailbox(const ChapterServer& server, const std::string& user) {
-    return maildir(server.dir() / "mail", "localhost", user);
-}
-
-// The way an administrator makes an account: `mailserver user add`, the password on stdin.
-void add_account(const ChapterServer& server, const std::string& address, const std::string& secret) {
-    auto added = run(MAILSTEPS_PROGRAM, {"user", "add", address, "--users", (server.dir() / "users").string()},
-                     secret + "\n");
-    ASSERT_EQ(added.exit_code, 0) << address << ": " << added.out << added.err;
-}
 
 // One message by SMTP, on a connection of its own.
 void deliver(ChapterServer& server, const std::string& to, const std::string& text) {
@@ -51,15 +42,6 @@ void deliver(ChapterServer& server, const std::string& to, const std::string& te
     ASSERT_EQ(command(client, "EHLO client.test").code, 250);
     auto reply = send_message(client, "sender@example.test", {to}, text);
     ASSERT_EQ(reply.code, 250) << reply;
-}
-
-// RFC 1939 3: POP3 sends every line with CRLF; the Maildir keeps LF.
-std::string crlf(const std::string& text) {
-    std::string wire;
-    for (char c : text) {
-        wire += c == '\n' ? "\r\n" : std::string(1, c);
-    }
-    return wire;
 }
 
 // The messages of a Maildir: new/ and cur/.
@@ -190,7 +172,7 @@ void deliver_to_alice(ChapterServer& server, int count, const std::string& subje
 
 TEST(Pop3Clients, PoplibListsRetrievesAndDeletesWhatSmtpDelivered) {
     ChapterServer server;
-    add_account(server, "alice@localhost", password);
+    add_user(server, "alice@localhost", password);
     deliver_to_alice(server, 3, "message");
     auto alice = mailbox(server, "alice");
     ASSERT_EQ(messages_in(alice).size(), 3U);
@@ -225,7 +207,7 @@ TEST(Pop3Clients, PoplibListsRetrievesAndDeletesWhatSmtpDelivered) {
 
 TEST(Pop3Clients, CurlListsAndRetrievesAMessage) {
     ChapterServer server;
-    add_account(server, "alice@localhost", password);
+    add_user(server, "alice@localhost", password);
     deliver_to_alice(server, 3, "curl");
     auto alice = mailbox(server, "alice");
     auto url = "pop3://127.0.0.1:" + std::to_string(server.port("pop3")) + "/";
@@ -293,7 +275,7 @@ std::optional<std::string> without_fetchmail_received(const std::string& message
 
 TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
     ChapterServer server;
-    add_account(server, "alice@localhost", password);
+    add_user(server, "alice@localhost", password);
     deliver_to_alice(server, 5, "fetchmail");
     auto alice = mailbox(server, "alice");
     std::vector<std::string> originals;
@@ -364,7 +346,7 @@ std::string tricky_message() {
 
 TEST(Pop3Clients, SmtpToPop3RoundTripIsByteExact) {
     ChapterServer server;
-    add_account(server, "alice@localhost", password);
+    add_user(server, "alice@localhost", password);
     auto sent = run(python, {smtplib_client, std::to_string(server.port("smtp")), "alice@example.test",
                              "alice@localhost"},
                     tricky_message());
@@ -432,7 +414,7 @@ std::vector<std::string> read_multiline(LineClient& client) {
 TEST(Pop3Clients, TenThousandMessageMailbox) {
     constexpr int count = 10'000;
     ChapterServer server;
-    add_account(server, "alice@localhost", password);
+    add_user(server, "alice@localhost", password);
     auto alice = mailbox(server, "alice");
     auto names = write_bulk_mailbox(alice, count, 4096);
     std::map<std::string, std::uint64_t> wire_sizes; // by file name
@@ -494,7 +476,7 @@ TEST(Pop3Clients, SixUsersAtOnceEachSeeOnlyTheirOwnMail) {
     auto user_name = [](int user) { return "user" + std::to_string(user); };
     auto subject = [&](int user, int message) { return "for " + user_name(user) + " #" + std::to_string(message); };
     for (int user = 1; user <= users; ++user) {
-        add_account(server, user_name(user) + "@localhost", password);
+        add_user(server, user_name(user) + "@localhost", password);
     }
     for (int message = 1; message <= messages; ++message) {
         for (int user = 1; user <= users; ++user) {

@@ -3,6 +3,7 @@
 // file changing underneath, signals and file modes.
 #include "shared/testing/chapter.hpp"
 #include "shared/testing/client.hpp"
+#include "pop3/pop3_testing.hpp"
 #include "smtp/smtp_testing.hpp"
 
 #include <gtest/gtest.h>
@@ -15,24 +16,10 @@
 using namespace mailsteps::testing;
 using smtp::tests::files_in;
 using smtp::tests::mode_of;
+using namespace pop3::tests;
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path users_file(ChapterServer& server) { return server.dir() / "users"; } // from the chapter's TEST_ARGS
-fs::path mailbox(ChapterServer& server, const std::string& user) { return server.dir() / "mail" / "localhost" / user; }
-
-// `mailserver user ...`, the password (if any) on stdin.
-RunResult user_command(ChapterServer& server, std::vector<std::string> args, const std::string& input = "") {
-    args.insert(args.begin(), "user");
-    args.insert(args.end(), {"--users", users_file(server).string()});
-    return run(MAILSTEPS_PROGRAM, args, input);
-}
-
-void add_user(ChapterServer& server, const std::string& address, const std::string& password) {
-    auto result = user_command(server, {"add", address}, password + "\n");
-    ASSERT_EQ(result.exit_code, 0) << result.err;
-}
 
 // Delivers `count` messages to user@localhost over SMTP.
 void deliver(ChapterServer& server, const std::string& user, int count) {

@@ -30,15 +30,6 @@ fs::path mailbox(const ChapterServer& server, const std::string& user) {
     return maildir(mail_root(server), "localhost", user);
 }
 
-// The wire form of a text written with "\n".
-std::string crlf(const std::string& text) {
-    std::string wire;
-    for (char c : text) {
-        wire += c == '\n' ? "\r\n" : std::string(1, c);
-    }
-    return wire;
-}
-
 // RFC 5321 3.1 and 4.1.1.1: read the greeting, say EHLO.
 void greet(LineClient& client) {
     auto greeting = read_reply(client);

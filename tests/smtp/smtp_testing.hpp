@@ -87,6 +87,15 @@ inline std::string wire_data(const std::string& text) {
     return wire + ".\r\n";
 }
 
+// A text written with "\n" as it goes over the wire: every line end CRLF, nothing stuffed.
+inline std::string crlf(const std::string& text) {
+    std::string wire;
+    for (char c : text) {
+        wire += c == '\n' ? "\r\n" : std::string(1, c);
+    }
+    return wire;
+}
+
 // A whole transaction on a greeted connection: MAIL, each RCPT, DATA, the text (written with
 // "\n"), the end of data. Returns the reply to the data; every other reply must be positive.
 inline Reply send_message(LineClient& client, const std::string& from, const std::vector<std::string>& to,
