@@ -4,6 +4,7 @@
 // input, 3 timeout or server failure.
 #include "dnsmasq.hpp"
 
+#include "shared/testing/chapter.hpp"
 #include "shared/testing/process.hpp"
 
 #include <gtest/gtest.h>
@@ -24,6 +25,7 @@
 namespace {
 
 using dns::tests::Dnsmasq;
+using mailsteps::testing::chapter_program;
 using mailsteps::testing::run;
 using mailsteps::testing::RunResult;
 using namespace std::chrono_literals;
@@ -84,7 +86,7 @@ const std::vector<std::string>& zone() {
 // mxlookup with `args`, asking `server`: always a server on 127.0.0.1, never resolv.conf's.
 RunResult mxlookup(const std::string& server, std::vector<std::string> args) {
     args.insert(args.end(), {"--server", server});
-    return run(MAILSTEPS_PROGRAM, args, "", 30s);
+    return run(chapter_program(), args, "", 30s);
 }
 
 // dig's answer section for one query (over TCP only with tcp = true).
@@ -466,7 +468,7 @@ TEST_P(MxlookupBadInput, ExitsTwoWithAMessage) {
     SilentServer silent;
     auto args = GetParam().args;
     std::replace(args.begin(), args.end(), std::string("{server}"), silent.server());
-    const auto result = run(MAILSTEPS_PROGRAM, args, "", 30s);
+    const auto result = run(chapter_program(), args, "", 30s);
     EXPECT_EQ(result.exit_code, bad_input) << result.out << result.err;
     EXPECT_FALSE(result.err.empty());
 }

@@ -144,14 +144,14 @@ TEST(Echo, NoNewConnectionsAfterSigterm) {
 TEST(Echo, BadCommandLineExitsTwo) {
     for (auto args : std::vector<std::vector<std::string>>{
              {"--port", "70000"}, {"--listen", "not-an-address"}, {"--idle-timeout", "soon"}, {"--no-such-option"}}) {
-        auto result = run(MAILSTEPS_PROGRAM, args);
+        auto result = run(chapter_program(), args);
         EXPECT_EQ(result.exit_code, 2) << args[0] << ": " << result.err;
         EXPECT_FALSE(result.err.empty());
     }
 }
 
 TEST(Echo, HelpExitsZero) {
-    auto result = run(MAILSTEPS_PROGRAM, {"--help"});
+    auto result = run(chapter_program(), {"--help"});
     EXPECT_EQ(result.exit_code, 0);
     EXPECT_NE(result.out.find("--max-line"), std::string::npos);
 }

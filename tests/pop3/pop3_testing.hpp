@@ -26,7 +26,7 @@ inline mailsteps::testing::RunResult user_command(const ChapterServer& server, s
                                                   const std::string& input = "") {
     args.insert(args.begin(), "user");
     args.insert(args.end(), {"--users", users_file(server).string()});
-    return mailsteps::testing::run(MAILSTEPS_PROGRAM, args, input);
+    return mailsteps::testing::run(mailsteps::testing::chapter_program(), args, input);
 }
 
 inline void add_user(const ChapterServer& server, const std::string& address, const std::string& password) {

@@ -590,7 +590,7 @@ TEST_F(SmtpClientTest, OurMailserverDeliversToTheMaildir) {
                                   "--queue-dir", queue.path().string(), "--relay-network", "::1/128"};
     auto other_ports = mailsteps::testing::other_port_args("--smtp-port");
     args.insert(args.end(), other_ports.begin(), other_ports.end());
-    mailsteps::testing::Process mailserver(MAILSTEPS_PROGRAM, args);
+    mailsteps::testing::Process mailserver(mailsteps::testing::chapter_program(), args);
     auto port = mailserver.port("smtp");
     ASSERT_NE(port, 0);
     recipients_ = {{"bob", "localhost"}, {"nobody", "elsewhere.test"}};

@@ -2,8 +2,9 @@
 # driven in-process, dialog scripts, and end-to-end tests with real clients.
 mailsteps_topic_test(smtp_unit_tests SOURCES smtp/smtp_address_test.cpp smtp/smtp_command_test.cpp
     smtp/smtp_data_test.cpp smtp/smtp_session_test.cpp)
-mailsteps_dialogs(PROGRAM mailserver PROTOCOL smtp)
-mailsteps_topic_test(smtp_e2e_tests SOURCES smtp/smtp_e2e_test.cpp PROGRAM mailserver)
+mailsteps_dialogs(SERVER mailserver PROTOCOL smtp)
+mailsteps_topic_test(smtp_e2e_tests SOURCES smtp/smtp_e2e_test.cpp smtp/smtp_hostile_test.cpp smtp/smtp_fault_test.cpp
+    SERVER mailserver)
 
 # `cmake --preset fuzz` (clang): the libFuzzer target for the command and path parser and the
 # DATA reader, built from the chapter's parser sources and the shared line framing alone.
