@@ -285,7 +285,7 @@ private:
 asio::awaitable<Attempt> deliver_to_server(asio::ip::tcp::endpoint server, const std::optional<smtp::Mailbox>& sender,
                                            const std::vector<smtp::Mailbox>& recipients, std::string_view message_text,
                                            const ClientOptions& options, const mailsteps::Logger& log,
-                                           const OnAnswered& answered) {
+                                           OnAnswered answered) {
     Attempt attempt;
     attempt.recipient_replies.resize(recipients.size());
     asio::ip::tcp::socket socket(co_await asio::this_coro::executor);

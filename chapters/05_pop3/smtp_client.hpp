@@ -49,14 +49,15 @@ using OnAnswered = std::function<void(const Attempt&)>;
 // Delivers one message to one server: connect, greeting, EHLO (HELO if refused), MAIL FROM,
 // RCPT TO for each recipient, DATA, QUIT. `message_text` has LF line ends; it goes out with
 // CRLF ends and dot-stuffed. Network trouble never throws: it ends up in the Attempt. Every
-// argument passed by reference must stay alive until the coroutine completes. `answered`, if
-// set, lets the caller record the outcome while QUIT is still to come (RFC 5321 6.1: the
-// shorter the time between the server's 250 and our note of it, the fewer duplicates a crash
-// can cause); it is not called when the transaction never got that far.
+// argument passed by reference must stay alive until the coroutine completes; `answered` is
+// a copy, since its default would be a temporary gone by then. If set, it lets the caller
+// record the outcome while QUIT is still to come (RFC 5321 6.1: the shorter the time between
+// the server's 250 and our note of it, the fewer duplicates a crash can cause); it is not
+// called when the transaction never got that far.
 asio::awaitable<Attempt> deliver_to_server(asio::ip::tcp::endpoint server, const std::optional<smtp::Mailbox>& sender,
                                            const std::vector<smtp::Mailbox>& recipients, std::string_view message_text,
                                            const ClientOptions& options, const mailsteps::Logger& log,
-                                           const OnAnswered& answered = {});
+                                           OnAnswered answered = {});
 
 // What became of recipient `index`: its own refusal at RCPT, or else the outcome of the whole
 // attempt (the reply after the data, or whatever ended the attempt before that).
