@@ -45,7 +45,7 @@ void append_escaped(std::string& out, std::string_view text) {
             out += "\\n";
         } else if (c == '\\') {
             out += "\\\\";
-        } else if (c < 0x20 || c == 0x7f) {
+        } else if (c < 0x20 || c >= 0x7f) { // beyond ASCII too: U+2028 and U+0085 end lines for some readers
             out += "\\x";
             out += hex[c >> 4];
             out += hex[c & 0xf];

@@ -11,8 +11,9 @@ enum class LogLevel { error, warning, info, debug };
 // Process-wide settings, from -v/--verbose and --trace.
 void configure_logging(bool verbose, bool trace);
 
-// Writes one line to stderr: "2026-11-25T19:40:00.123Z info [c7] text". Control characters in
-// the text are escaped (\r, \n, \x01), so nothing a peer sends can forge or split a log line.
+// Writes one line to stderr: "2026-11-25T19:40:00.123Z info [c7] text". Control characters and
+// bytes beyond ASCII in the text are escaped (\r, \n, \x01, \xe2), so nothing a peer sends can
+// forge or split a log line, not even for a reader that ends lines at U+2028 or U+0085.
 void write_log_line(LogLevel level, std::string_view context, std::string_view text);
 
 // A logger for one context: a connection ("c7"), the queue runner, the program itself ("").
