@@ -6,6 +6,9 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <iostream>
 #include <stdexcept>
 
@@ -27,6 +30,14 @@ Server::Server(const ServerOptions& options)
     : options_(options), io_(static_cast<int>(options.threads)), strand_(asio::make_strand(io_)),
       signals_(strand_, SIGINT, SIGTERM), shutdown_timer_(strand_) {
     configure_logging(options.verbose, options.trace);
+    // A write past RLIMIT_FSIZE must fail with EFBIG, answered like a full disk, not kill us.
+    std::signal(SIGXFSZ, SIG_IGN);
+    // Every connection is a descriptor. The soft limit is often 1024 while the hard limit allows
+    // far more; raise it (as nginx and Go do), so that --max-connections is what limits us.
+    if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
 }
 
 asio::ip::tcp::endpoint Server::listen(const std::string& protocol, std::uint16_t port, std::string busy_reply,

@@ -24,6 +24,15 @@ std::string rfc5322_date(std::time_t time) {
     return text.data();
 }
 
+// RFC 5321 4.2.5: a message answered with a temporary failure must not be delivered; the client
+// keeps it and tries again, so a copy left behind would arrive twice.
+void take_back(const std::vector<std::filesystem::path>& stored) {
+    for (const auto& file : stored) {
+        std::error_code ignored;
+        std::filesystem::remove(file, ignored);
+    }
+}
+
 } // namespace
 
 std::string trace_headers(const Envelope& envelope, const Mailbox& recipient, std::string_view hostname,
@@ -40,17 +49,21 @@ std::string trace_headers(const Envelope& envelope, const Mailbox& recipient, st
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope, std::string_view text,
                                 std::string_view hostname, std::string_view id) {
     std::time_t now = std::time(nullptr);
+    std::vector<std::filesystem::path> copies; // in new/ so far
     for (const Mailbox& recipient : envelope.recipients) {
         auto maildir = mailsteps::mailbox_path(root, recipient.domain, recipient.local_part);
         if (!maildir) {
+            take_back(copies);
             return std::make_error_code(std::errc::invalid_argument); // RCPT checked this already
         }
         std::string headers = trace_headers(envelope, recipient, hostname, id, now);
         std::array<std::string_view, 2> parts{headers, text};
         auto result = mailsteps::deliver_to_maildir(*maildir, parts);
         if (auto* error = std::get_if<std::error_code>(&result)) {
+            take_back(copies);
             return *error;
         }
+        copies.push_back(*maildir / "new" / std::get<mailsteps::Delivered>(result).file_name);
     }
     return {};
 }

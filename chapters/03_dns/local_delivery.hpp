@@ -24,8 +24,8 @@ struct Envelope {
 };
 
 // Delivers `text` (the data as received, with LF line ends) into each recipient's Maildir
-// under `root`, each copy starting with Return-Path: and Received: headers. Returns the first
-// error; the copies already delivered stay delivered.
+// under `root`, each copy starting with Return-Path: and Received: headers. Every copy or none:
+// on the first error the copies already stored are taken back, and the error is returned.
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope, std::string_view text,
                                 std::string_view hostname, std::string_view id);
 

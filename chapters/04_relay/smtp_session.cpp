@@ -262,15 +262,19 @@ private:
         std::erase_if(local.recipients, [&](const Mailbox& r) { return !is_local(r.domain); });
         std::erase_if(remote.recipients, [&](const Mailbox& r) { return is_local(r.domain); });
         // The reply 250 goes out only after every local copy is on disk and the rest is queued.
-        // Local copies first: if they fail, the client's retry duplicates nothing remote.
+        // Local copies first: if they fail, the client's retry duplicates nothing remote. If
+        // queueing fails after them, they are taken back, for the 451 means "not delivered".
+        std::vector<std::filesystem::path> stored;
         if (!local.recipients.empty()) {
-            if (auto error = deliver_locally(options_.maildir_root, local, message.text(), options_.hostname, id)) {
+            auto error = deliver_locally(options_.maildir_root, local, message.text(), options_.hostname, id, &stored);
+            if (error) {
                 client_.log().error("id=", id, " from=<", sender, "> local delivery failed: ", error.message());
                 return {451, {"4.3.0 Local delivery failed, please try again later"}};
             }
         }
         if (!remote.recipients.empty()) {
             if (auto error = options_.relay->submit(remote, message.text(), id)) {
+                take_back(stored);
                 client_.log().error("id=", id, " from=<", sender, "> queueing failed: ", error.message());
                 return {451, {"4.3.0 Queueing failed, please try again later"}};
             }

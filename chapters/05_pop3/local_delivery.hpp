@@ -24,10 +24,17 @@ struct Envelope {
 };
 
 // Delivers `text` (the data as received, with LF line ends) into each recipient's Maildir
-// under `root`, each copy starting with Return-Path: and Received: headers. Returns the first
-// error; the copies already delivered stay delivered.
+// under `root`, each copy starting with Return-Path: and Received: headers. Every copy or none:
+// on the first error the copies already stored are taken back, and the error is returned. On
+// success the files stored in new/ are put in `stored`, if given, for take_back().
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope, std::string_view text,
-                                std::string_view hostname, std::string_view id);
+                                std::string_view hostname, std::string_view id,
+                                std::vector<std::filesystem::path>* stored = nullptr);
+
+// Removes copies deliver_locally() stored: when the rest of the message could not be accepted.
+// RFC 5321 4.2.5: a message answered with a temporary failure must not be delivered; the client
+// keeps it and tries again, so a copy left behind would arrive twice.
+void take_back(const std::vector<std::filesystem::path>& stored);
 
 // RFC 5321 4.4: the Received: header every server adds; `for` names the recipient if there is one.
 std::string received_header(const Envelope& envelope, const Mailbox* recipient, std::string_view hostname,

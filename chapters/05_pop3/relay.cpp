@@ -250,8 +250,16 @@ void Relay::finish(QueueEntry& entry, std::string_view text, std::vector<Undeliv
             pending = true;
         }
     }
-    if (!failures.empty()) {
-        bounce(entry, text, failures);
+    if (!failures.empty() && !bounce(entry, text, failures) && !expired) {
+        // The sender must hear of these failures: until the lifetime runs out, they wait for the
+        // next attempt like a temporary failure, rather than vanish with the entry.
+        for (auto& recipient : entry.recipients) {
+            if (std::any_of(failures.begin(), failures.end(),
+                            [&](const Undeliverable& failure) { return failure.recipient == recipient.address; })) {
+                recipient.status = RecipientStatus::pending;
+            }
+        }
+        pending = true;
     }
     if (!pending) {
         if (auto error = queue_.remove(entry.id)) {
@@ -269,10 +277,11 @@ void Relay::finish(QueueEntry& entry, std::string_view text, std::vector<Undeliv
 }
 
 // RFC 3464: tell the sender, through the normal path. Never to <>: a bounce is not bounced.
-void Relay::bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures) {
+// False when the bounce could not be stored (a full disk, say).
+bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures) {
     if (!entry.sender) {
         log_.info("id=", entry.id, " bounce dropped: the sender is <> (RFC 5321 6.1)");
-        return;
+        return true;
     }
     BounceInput input;
     input.sender = *entry.sender;
@@ -295,9 +304,10 @@ void Relay::bounce(const QueueEntry& entry, std::string_view text, const std::ve
                        : submit(envelope, dsn, id);
     if (error) {
         log_.error("id=", entry.id, " bounce to <", smtp::to_string(*entry.sender), "> failed: ", error.message());
-    } else {
-        log_.info("id=", entry.id, " bounce id=", id, " to <", smtp::to_string(*entry.sender), ">");
+        return false;
     }
+    log_.info("id=", entry.id, " bounce id=", id, " to <", smtp::to_string(*entry.sender), ">");
+    return true;
 }
 
 bool Relay::is_self(const dns::MxHost& host) const {

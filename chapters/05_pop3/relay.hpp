@@ -66,7 +66,7 @@ private:
     void record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
                 const std::string& host_name, const std::string& relay_name, std::vector<Undeliverable>& failures);
     void finish(QueueEntry& entry, std::string_view text, std::vector<Undeliverable>& failures);
-    void bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures);
+    bool bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures);
     bool is_self(const dns::MxHost& host) const;
 
     Options options_;

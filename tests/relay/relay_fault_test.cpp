@@ -1,0 +1,254 @@
+// Fault injection into the relay: the disk fills up (RLIMIT_FSIZE) or a directory of the queue
+// turns into a file (ENOTDIR) while a message is being queued, and the name server answers
+// garbage or nothing. Queueing that fails is a temporary failure that leaves no half file and,
+// RFC 5321 4.2.5, no copy delivered; a name server that fails us defers the message, which stays
+// queued and is tried again. Never a crash: every server here must exit cleanly at the end.
+#include "dns/dnsmasq.hpp"
+#include "smtp/smtp_testing.hpp"
+
+#include "shared/testing/chapter.hpp"
+#include "shared/testing/faults.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <functional>
+#include <regex>
+#include <thread>
+
+namespace {
+
+using namespace mailsteps::testing;
+using namespace smtp::tests;
+using dns::tests::Dnsmasq;
+
+// example.test's one MX host is the remote server on 127.0.0.2.
+const std::vector<std::string> zone{"--mx-host=example.test,mx1.example.test,10",
+                                    "--host-record=mx1.example.test,127.0.0.2"};
+
+// Polls `done` until it holds or `timeout` passes.
+bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
+// The chapter's own mailserver as the MX host of example.test.
+struct Remote {
+    ChapterServer server{{"--listen", "127.0.0.2", "--hostname", "mx.example.test", "--domain", "example.test"}};
+
+    std::vector<fs::path> inbox(const std::string& user) const {
+        return new_messages(maildir(server.dir() / "mail", "example.test", user));
+    }
+};
+
+// The server under test may relay for 127.0.0.1, asks `dns_server`, relays to `relay_port` and
+// retries after a second.
+std::vector<std::string> relaying(const std::string& dns_server, std::uint16_t relay_port) {
+    return {"--relay-network", "127.0.0.1/32", "--dns-server", dns_server, "--relay-port", std::to_string(relay_port),
+            "--retry-schedule", "1s"};
+}
+
+void greet(LineClient& client) {
+    ASSERT_EQ(read_reply(client).code, 220);
+    ASSERT_EQ(command(client, "EHLO client.test").code, 250);
+}
+
+void expect_temporary_failure(const Reply& reply) {
+    static const std::regex temporary(R"(45[12] 4\.[0-9]{1,3}\.[0-9]{1,3} .+)"); // RFC 3463 class 4
+    EXPECT_TRUE(reply.code == 451 || reply.code == 452) << reply;
+    EXPECT_TRUE(std::regex_match(reply.last(), temporary)) << reply;
+}
+
+fs::path queue_dir(const ChapterServer& server) { return server.dir() / "queue"; }
+std::vector<fs::path> local_inbox(const ChapterServer& server, const std::string& user) {
+    return new_messages(maildir(server.dir() / "mail", "localhost", user));
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+    std::size_t count = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) {
+        ++count;
+    }
+    return count;
+}
+
+std::string big_text() {
+    std::string text = "From: alice@localhost\nTo: bob@example.test\nSubject: big\n\n";
+    for (int line = 0; text.size() < 256 * 1024; ++line) {
+        text += std::string(77, static_cast<char>('a' + line % 26)) + "\n";
+    }
+    return text;
+}
+
+constexpr rlim_t file_size_limit = 64 * 1024; // the server's log stays well below it
+
+// The remote server has the message exactly once, and the queue is empty again.
+void expect_relayed_once(const Remote& remote, const ChapterServer& server, const std::string& text) {
+    ASSERT_TRUE(eventually([&] { return remote.inbox("bob").size() == 1; })) << server.log();
+    EXPECT_TRUE(read_file(remote.inbox("bob").front()).ends_with(text));
+    EXPECT_TRUE(eventually([&] { return all_files(queue_dir(server)).empty(); })) << server.log();
+    EXPECT_EQ(remote.inbox("bob").size(), 1U);
+}
+
+TEST(RelayFaults, DiskFullGetsATemporaryFailureLeavesNoHalfFileAndTheRetryIsRelayed) {
+    Dnsmasq dns(zone);
+    Remote remote;
+    ChapterServer server(relaying(dns.server(), remote.server.port("smtp")));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto text = big_text();
+    {
+        FileSizeLimit disk_full(server.process().pid(), file_size_limit);
+        expect_temporary_failure(send_message(client, "alice@localhost", {"bob@example.test"}, text));
+        EXPECT_NE(server.log().find("queueing failed: File too large"), std::string::npos) << server.log();
+        EXPECT_EQ(all_files(queue_dir(server)), std::vector<fs::path>{}); // no half message in tmp/ or messages/
+        EXPECT_EQ(command(client, "NOOP").code, 250);
+    }
+    ASSERT_EQ(send_message(client, "alice@localhost", {"bob@example.test"}, text).code, 250);
+    expect_relayed_once(remote, server, text);
+}
+
+// RFC 5321 4.2.5: after the temporary failure the server must not deliver the message, so the
+// local copies stored before queueing failed are taken back; the retry delivers each once.
+TEST(RelayFaults, QueueingThatFailsTakesBackTheLocalCopiesOfAMixedEnvelope) {
+    Dnsmasq dns(zone);
+    Remote remote;
+    ChapterServer server(relaying(dns.server(), remote.server.port("smtp")));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    const std::string text = "Subject: half here, half there\n\nhello\n";
+    const std::vector<std::string> recipients{"carol@localhost", "bob@example.test"};
+    {
+        FileInTheWay broken(queue_dir(server) / "envelopes");
+        expect_temporary_failure(send_message(client, "alice@localhost", recipients, text));
+    }
+    EXPECT_EQ(local_inbox(server, "carol"), std::vector<fs::path>{});
+    EXPECT_EQ(all_files(queue_dir(server)), std::vector<fs::path>{});
+    ASSERT_EQ(send_message(client, "alice@localhost", recipients, text).code, 250);
+    EXPECT_EQ(local_inbox(server, "carol").size(), 1U);
+    expect_relayed_once(remote, server, text);
+}
+
+// aiosmtpd (tests/relay/fake_mx.py) on `address`, refusing every recipient with `reply`.
+struct RefusingMx {
+    RefusingMx(const std::string& address, const std::string& reply, std::uint16_t port_wanted = 0)
+        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
+                                       std::to_string(port_wanted), "--fail-first", "1000000", "--fail-reply", reply,
+                                       "--out", out.path().string()}),
+          port(process.port("smtp")) {}
+
+    TempDir out;
+    Process process;
+    std::uint16_t port;
+};
+
+// RFC 5321 6.1: mail that cannot be delivered is returned to its sender. When the disk is too
+// full to store that bounce, the failure must wait in the queue until it can, not vanish.
+TEST(RelayFaults, ABounceThatCannotBeStoredWaitsInTheQueueUntilItCan) {
+    Dnsmasq dns(zone);
+    std::uint16_t mx_port = RefusingMx("127.0.0.2", "550 5.1.1 No such user here").port; // then free: the MX is down
+    ChapterServer server(relaying(dns.server(), mx_port));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    // A bounce quotes the header section (RFC 6522 4): this one is too big for the full disk.
+    std::string text = "Subject: bounce me\n";
+    for (int line = 0; text.size() < 128 * 1024; ++line) {
+        text += "X-Padding-" + std::to_string(line) + ": " + std::string(70, 'x') + "\n";
+    }
+    text += "\nbody\n";
+    auto accepted = send_message(client, "alice@localhost", {"bob@example.test"}, text);
+    ASSERT_EQ(accepted.code, 250) << accepted;
+    auto id = queue_id(accepted.last());
+    ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; })) << server.log();
+    FileSizeLimit disk_full(server.process().pid(), file_size_limit);
+    RefusingMx mx("127.0.0.2", "550 5.1.1 No such user here", mx_port);
+    auto bounce_failed = [&] { return server.log().find("bounce to <alice@localhost> failed") != std::string::npos; };
+    ASSERT_TRUE(eventually(bounce_failed)) << server.log();
+    EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{});
+    EXPECT_EQ(files_in(queue_dir(server) / "envelopes"), std::vector<fs::path>{queue_dir(server) / "envelopes" / id});
+    disk_full.lift();
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 1; })) << server.log();
+    auto dsn = read_file(local_inbox(server, "alice").front());
+    EXPECT_NE(dsn.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Status: 5.1.1"), std::string::npos) << dsn;
+    EXPECT_TRUE(eventually([&] { return all_files(queue_dir(server)).empty(); })) << server.log();
+    EXPECT_EQ(local_inbox(server, "alice").size(), 1U); // one bounce, however many attempts it took
+}
+
+// A directory of the queue is a file for a while (ENOTDIR): the whole queue, or the directory
+// the message, the envelope or the files being written go to.
+class RelayFaultsInTheWay : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RelayFaultsInTheWay, GetsATemporaryFailureLeavesNothingQueuedAndTheRetryIsRelayed) {
+    Dnsmasq dns(zone);
+    Remote remote;
+    ChapterServer server(relaying(dns.server(), remote.server.port("smtp")));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    const std::string text = "Subject: queued?\n\nhello\n";
+    {
+        FileInTheWay broken(GetParam() == "queue" ? queue_dir(server) : queue_dir(server) / GetParam());
+        expect_temporary_failure(send_message(client, "alice@localhost", {"bob@example.test"}, text));
+        EXPECT_NE(server.log().find("queueing failed"), std::string::npos) << server.log();
+        EXPECT_EQ(command(client, "NOOP").code, 250);
+    }
+    EXPECT_EQ(all_files(queue_dir(server)), std::vector<fs::path>{}); // e.g. no message without its envelope
+    ASSERT_EQ(send_message(client, "alice@localhost", {"bob@example.test"}, text).code, 250);
+    expect_relayed_once(remote, server, text);
+}
+
+INSTANTIATE_TEST_SUITE_P(Directories, RelayFaultsInTheWay, ::testing::Values("queue", "messages", "envelopes", "tmp"),
+                         [](const auto& info) { return info.param; });
+
+// tests/relay/bad_dns.py, answering every query as `mode` says.
+struct BadDns {
+    explicit BadDns(const std::string& mode)
+        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/bad_dns.py", "--mode", mode}),
+          server("127.0.0.1:" + std::to_string(process.port("dns"))) {}
+
+    Process process;
+    std::string server; // for --dns-server
+};
+
+// RFC 5321 5.1: when the MX lookup fails for now, "the message MUST be queued and retried
+// later". A forged or garbled answer must not make it bounce, and nothing may crash.
+class RelayFaultsDns : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(RelayFaultsDns, DefersKeepsTheMessageQueuedAndTriesAgain) {
+    BadDns dns(GetParam());
+    ChapterServer server(relaying(dns.server, 9)); // port 9: the relay must never get that far
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto accepted = send_message(client, "alice@localhost", {"bob@example.test"}, "Subject: to nowhere\n\nhi\n");
+    ASSERT_EQ(accepted.code, 250) << accepted;
+    auto id = queue_id(accepted.last());
+    // Each attempt waits out the lookup's 5 s timeout, unless the answer is truncated.
+    ASSERT_TRUE(eventually([&] { return occurrences(server.log(), "status=deferred") >= 2; }, 40s))
+        << server.log() << "\nthe name server's log:\n" << dns.process.log();
+    auto log = server.log();
+    EXPECT_NE(log.find("DNS lookup failed"), std::string::npos) << log;
+    EXPECT_EQ(log.find("status=bounced"), std::string::npos) << log;
+    EXPECT_GE(occurrences(dns.process.log(), "query "), 2U) << dns.process.log();
+    EXPECT_EQ(files_in(queue_dir(server) / "envelopes"), std::vector<fs::path>{queue_dir(server) / "envelopes" / id});
+    EXPECT_EQ(files_in(queue_dir(server) / "messages"), std::vector<fs::path>{queue_dir(server) / "messages" / id});
+    EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{}); // no bounce
+    LineClient another(server.port("smtp")); // and the server still answers
+    greet(another);
+    EXPECT_EQ(command(another, "NOOP").code, 250);
+}
+
+INSTANTIATE_TEST_SUITE_P(Answers, RelayFaultsDns,
+                         ::testing::Values("garbage", "wrong-id", "wrong-question", "truncated", "silent"),
+                         [](const auto& info) {
+                             auto name = info.param;
+                             std::replace(name.begin(), name.end(), '-', '_');
+                             return name;
+                         });
+
+} // namespace
