@@ -2,6 +2,7 @@
 // POP3 clients read it; mail for others, from clients allowed to relay, is queued and handed on.
 #include "demo.hpp"
 #include "dns_client.hpp"
+#include "login_throttle.hpp"
 #include "pop3_session.hpp"
 #include "relay.hpp"
 #include "relay_network.hpp"
@@ -38,6 +39,8 @@ int main(int argc, char** argv) {
     std::string retry_schedule(relay::default_retry_schedule);
     pop3::Options pop3;
     std::filesystem::path users_file = "./var/users";
+    int max_address_failures = 10;
+    mailsteps::Duration address_failure_window = std::chrono::minutes(15);
     bool demo = false;
     mailsteps::add_server_options(app, server_options);
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
@@ -80,6 +83,12 @@ int main(int argc, char** argv) {
     app.add_option("--max-login-failures", pop3.max_login_failures, "Close a POP3 connection after this many")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--max-address-failures", max_address_failures,
+                   "Refuse POP3 logins from an address after this many failures within --address-failure-window")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    mailsteps::add_duration_option(app, "--address-failure-window", address_failure_window,
+                                   "How long an address's failed logins count");
     app.add_flag("--demo", demo,
                  "Create the account demo@<first --domain>, password demo, with sample mail (once; it stays in"
                  " --users, and with an account in it, mail for unknown local users is refused)");
@@ -97,6 +106,8 @@ int main(int argc, char** argv) {
         accounts::Users users(users_file, [](const std::string& problem) { mailsteps::Logger().error(problem); });
         smtp.users = &users;
         pop3.users = &users;
+        pop3::LoginThrottle throttle(max_address_failures, address_failure_window);
+        pop3.throttle = &throttle;
         pop3.maildir_root = smtp.maildir_root;
         pop3.default_domain = smtp.domains.front();
         for (const auto& network : relay_networks) {

@@ -1,5 +1,6 @@
 #include "pop3_session.hpp"
 
+#include "login_throttle.hpp"
 #include "maildrop.hpp"
 #include "pop3_command.hpp"
 #include "pop3_data.hpp"
@@ -87,6 +88,11 @@ private:
                 }
                 std::string name = std::move(user); // RFC 1939 7: after PASS, USER comes again
                 user.clear();
+                if (options_.throttle->blocked(client_.remote_endpoint().address())) {
+                    client_.log().info("user=", name, " status=throttled");
+                    co_await client_.write(err("[SYS/TEMP] Too many failed logins from your address, try again later"));
+                    co_return std::nullopt;
+                }
                 auto maildrop = co_await login(name, command->argument);
                 if (maildrop || failures_ == options_.max_login_failures) {
                     co_return maildrop;
@@ -110,6 +116,7 @@ private:
                                                        : user);
         if (!address || !options_.users->authenticate(*address, password)) {
             client_.log().info("user=", user, " status=login-failed");
+            options_.throttle->record_failure(client_.remote_endpoint().address());
             co_await pause(options_.login_failure_delay); // makes guessing passwords slow
             bool last = ++failures_ == options_.max_login_failures;
             co_await client_.write(err(last ? "[AUTH] Invalid user name or password; too many failures, closing"

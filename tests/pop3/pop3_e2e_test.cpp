@@ -132,6 +132,30 @@ TEST(Pop3Logins, TooManyFailuresCloseTheConnection) {
     EXPECT_TRUE(client.wait_closed());
 }
 
+// Guessing from connection after connection: after --max-address-failures the address may not
+// log in at all, not even with the right password, until --address-failure-window has passed.
+TEST(Pop3Logins, FailuresAcrossConnectionsAreCappedPerAddress) {
+    ChapterServer server({"--login-failure-delay", "10ms", "--max-login-failures", "2", "--max-address-failures", "5",
+                          "--address-failure-window", "3s"});
+    add_user(server, "alice@localhost", "secret");
+    auto window_start = std::chrono::steady_clock::now();
+    for (int connection = 0; connection < 2; ++connection) {
+        Pop3Client client(server);
+        EXPECT_EQ(client.login("alice", "guess"), "-ERR [AUTH] Invalid user name or password");
+        EXPECT_TRUE(client.login("alice", "guess").ends_with("too many failures, closing"));
+    }
+    {
+        Pop3Client client(server);
+        EXPECT_EQ(client.login("alice", "guess"), "-ERR [AUTH] Invalid user name or password"); // the fifth
+        EXPECT_EQ(client.login("alice", "secret"), "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");
+        EXPECT_TRUE(client.wait_closed());
+    }
+    EXPECT_NE(server.log().find("user=alice status=throttled"), std::string::npos) << server.log();
+    std::this_thread::sleep_until(window_start + 4s); // the window runs from the first failure, a little later
+    Pop3Client client(server);
+    EXPECT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in"));
+}
+
 // The server re-reads the users file when it changes: no restart after `mailserver user`.
 TEST(Pop3Logins, UsersAddedAndRemovedWhileRunningTakeEffect) {
     ChapterServer server({"--login-failure-delay", "10ms"});
