@@ -1,0 +1,312 @@
+#!/usr/bin/env bash
+# SMTP receive throughput: mailsteps (chapter 05's mailserver) against a private Postfix, in one run.
+#
+#   tests/bench/smtp_receive.sh [path-to-mailserver]     (default: build-release/chapters/05_pop3/mailserver)
+#
+# Environment: ROUNDS (default 2), THREADS (mailsteps --threads, default 2), TMPDIR (where the work
+# directory goes; it must be on the disk you care about, not a tmpfs, or fsync costs nothing).
+# Needs root (Postfix's master starts as root and runs its daemons as the `postfix` user), the
+# Debian package postfix (for /usr/sbin/smtp-source and the daemons) and python3.
+#
+# What is measured. For each load, smtp-source (one new connection per message) sends to one fresh
+# mailbox; the clock runs from its start until every message is a file in that Maildir's new/,
+# not until smtp-source exits: Postfix answers 250 once the message is in its queue and delivers
+# afterwards. The loads run against mailsteps, then Postfix, then mailsteps again ... ROUNDS times,
+# and the table shows each server's median msgs/s and the ratio mailsteps/Postfix.
+#
+# Durability, so that the comparison is fair (both checked with strace):
+#   mailsteps  before 250: writes tmp/NAME, fsync(file), link to new/NAME, fsync(new/)  -> 2 fsyncs
+#   Postfix    before 250: cleanup writes the queue file in incoming/, fsync(file)      -> 1 fsync
+#              afterwards: qmgr renames it to active/; virtual(8) writes tmp/NAME,
+#              fsync(file), link to new/NAME (no directory fsync)                       -> 1 fsync
+# Both are 2 fsyncs a message. mailsteps writes the message once, from the SMTP session itself, on
+# one of its --threads (so at most THREADS fsyncs are in flight); Postfix writes it twice, from up
+# to 100 smtpd/cleanup and 20 virtual processes at once.
+#
+# The Postfix instance lives entirely in the work directory: main.cf and master.cf written here
+# (`postfix -c DIR`), its own queue_directory, data_directory and maillog_file, smtpd only on
+# 127.0.0.1 at a free high port, no smtp/lmtp client in master.cf (nothing can leave the machine),
+# no DNS (smtpd_peername_lookup=no, smtp_dns_support_level=disabled), mydestination empty, and
+# virtual(8) Maildir delivery for the domain bench.test, as the postfix user. Everything else is
+# Postfix 3.7's defaults (in_flow_delay, process limits, concurrency). Nothing under /etc/postfix
+# or /var/spool/postfix is read or written.
+#
+# The "physical limit" line: one thread writing a 2 KB file, fsync, rename into another directory,
+# fsync of that directory, in a loop, in the same work directory (median of three one-second
+# tries): what one delivery path can do on this disk without any networking or parsing.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+mailserver=$(realpath "${1:-$repo/build-release/chapters/05_pop3/mailserver}")
+rounds=${ROUNDS:-2}
+threads=${THREADS:-2}
+
+# name  sessions  messages  payload-bytes
+loads=(
+    "2KBx2000,1-session     1  2000   2048"
+    "2KBx2000,10-sessions  10  2000   2048"
+    "2KBx2000,50-sessions  50  2000   2048"
+    "100KBx500,10-sessions 10   500 102400"
+)
+
+fail() { echo "smtp_receive.sh: $*" >&2; exit 1; }
+
+[[ $EUID -eq 0 ]] || fail "must run as root: Postfix's master starts as root"
+[[ -x $mailserver ]] || fail "no mailserver at $mailserver (build it: cmake --preset release && cmake --build --preset release)"
+for tool in postfix postconf /usr/sbin/smtp-source python3; do
+    command -v "$tool" >/dev/null || fail "$tool not found (apt-get install postfix python3)"
+done
+id postfix >/dev/null 2>&1 || fail "no postfix user (the Debian package creates it)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/smtp_receive.XXXXXX")
+chmod 755 "$work" # the postfix user must reach its spool and mailboxes below it
+mailsteps_pid=
+postfix_started=
+
+cleanup() {
+    local status=$?
+    trap - EXIT INT TERM
+    if [[ -n $mailsteps_pid ]]; then
+        kill -TERM "$mailsteps_pid" 2>/dev/null || true
+        wait "$mailsteps_pid" 2>/dev/null || true
+    fi
+    if [[ -n $postfix_started ]]; then
+        local master
+        master=$(tr -d ' ' <"$work/pf/spool/pid/master.pid" 2>/dev/null || true)
+        postfix -c "$work/pf/etc" stop >/dev/null 2>&1 || true
+        if [[ -n $master ]]; then
+            for _ in $(seq 100); do
+                kill -0 "$master" 2>/dev/null || break
+                sleep 0.1
+            done
+            kill -KILL "$master" 2>/dev/null || true # only if it outlived `postfix stop` by 10 s
+        fi
+    fi
+    rm -rf "$work"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# One recipient per measured run, so that every run starts with an empty Maildir.
+max_runs=$(( ${#loads[@]} * rounds * 2 ))
+
+start_mailsteps() {
+    mkdir -p "$work/ms"
+    "$mailserver" --listen 127.0.0.1 --threads "$threads" --smtp-port 0 --pop3-port 0 \
+        --hostname mailsteps.bench.test --domain bench.test --maildir-root "$work/ms/mail" \
+        --queue-dir "$work/ms/queue" --users "$work/ms/users" --dns-server 127.0.0.1:53 \
+        >"$work/ms/log" 2>&1 &
+    mailsteps_pid=$!
+    for _ in $(seq 100); do
+        mailsteps_port=$(sed -n 's/.*listening on smtp 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/ms/log")
+        [[ -n $mailsteps_port ]] && return
+        kill -0 "$mailsteps_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$work/ms/log" >&2
+    fail "mailsteps did not start"
+}
+
+start_postfix() {
+    local pf=$work/pf
+    mkdir -p "$pf/etc" "$pf/spool" "$pf/data" "$pf/mail"
+    chown postfix: "$pf/data" "$pf/mail"
+    postfix_port=$(free_port)
+    cat >"$pf/etc/main.cf" <<EOF
+compatibility_level = 3.6
+config_directory = $pf/etc
+queue_directory = $pf/spool
+data_directory = $pf/data
+maillog_file = $pf/maillog
+maillog_file_prefixes = $pf
+myhostname = postfix.bench.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost =
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtp_host_lookup = native
+lmtp_host_lookup = native
+alias_maps =
+alias_database =
+biff = no
+virtual_mailbox_domains = bench.test
+virtual_mailbox_base = $pf/mail
+virtual_mailbox_maps = texthash:$pf/etc/mailboxes
+virtual_uid_maps = static:$(id -u postfix)
+virtual_gid_maps = static:$(id -g postfix)
+EOF
+    # Only the services this test needs; no smtp or lmtp client, so no mail can leave.
+    cat >"$pf/etc/master.cf" <<EOF
+# service         type       private unpriv chroot wakeup maxproc command
+127.0.0.1:$postfix_port inet n       -      n      -      -       smtpd
+cleanup           unix       n       -      n      -      0       cleanup
+qmgr              unix       n       -      n      300    1       qmgr
+rewrite           unix       -       -      n      -      -       trivial-rewrite
+bounce            unix       -       -      n      -      0       bounce
+defer             unix       -       -      n      -      0       bounce
+trace             unix       -       -      n      -      0       bounce
+verify            unix       -       -      n      -      1       verify
+proxymap          unix       -       -      n      -      -       proxymap
+error             unix       -       -      n      -      -       error
+retry             unix       -       -      n      -      -       error
+discard           unix       -       -      n      -      -       discard
+virtual           unix       -       n      n      -      -       virtual
+anvil             unix       -       -      n      -      1       anvil
+scache            unix       -       -      n      -      1       scache
+postlog           unix-dgram n       -      n      -      1       postlogd
+EOF
+    # virtual(8) refuses regular expressions with substitution, so every mailbox is listed.
+    for n in $(seq 0 "$max_runs"); do
+        echo "r$n@bench.test r$n/"
+    done >"$pf/etc/mailboxes"
+    postfix -c "$pf/etc" check || fail "postfix check failed"
+    postfix_started=yes
+    postfix -c "$pf/etc" start >/dev/null 2>&1 || { cat "$pf/maillog" >&2; fail "postfix did not start"; }
+    for _ in $(seq 100); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $postfix_port), 1).close()" \
+            2>/dev/null && return
+        sleep 0.1
+    done
+    cat "$pf/maillog" >&2
+    fail "postfix does not answer on 127.0.0.1:$postfix_port"
+}
+
+# measure PORT MAILDIR SESSIONS MESSAGES BYTES RECIPIENT: prints "msgs/s seconds-until-smtp-source-exited".
+measure() {
+    python3 - "$@" <<'EOF'
+import os, subprocess, sys, time
+
+port, maildir, sessions, messages, length, recipient = sys.argv[1:]
+messages = int(messages)
+new = os.path.join(maildir, "new")
+
+def delivered():
+    try:
+        return sum(1 for _ in os.scandir(new))
+    except FileNotFoundError:
+        return 0
+
+start = time.monotonic()
+source = subprocess.Popen(["/usr/sbin/smtp-source", "-s", sessions, "-m", str(messages), "-l", length,
+                           "-f", "bench@client.test", "-t", recipient, "-M", "client.test",
+                           f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL)
+sent = None
+deadline = start + 600
+while True:
+    if sent is None and source.poll() is not None:
+        if source.returncode != 0:
+            sys.exit(f"smtp-source exited with {source.returncode}")
+        sent = time.monotonic() - start
+    count = delivered()
+    if count >= messages:
+        break
+    if time.monotonic() > deadline:
+        source.kill()
+        sys.exit(f"only {count} of {messages} messages in {new} after 600 s")
+    time.sleep(0.005)
+elapsed = time.monotonic() - start
+if sent is None:
+    source.wait()
+    sent = elapsed
+print(f"{messages / elapsed:.1f} {sent:.2f}")
+EOF
+}
+
+physical_limit() {
+    python3 - "$work/fsync-probe" <<'EOF'
+import os, sys, time
+
+root = sys.argv[1]
+tmp, new = os.path.join(root, "tmp"), os.path.join(root, "new")
+os.makedirs(tmp)
+os.makedirs(new)
+payload = b"x" * 2048
+directory = os.open(new, os.O_RDONLY | os.O_DIRECTORY)
+count = 0
+
+def deliveries_per_second(seconds):
+    global count
+    done, start = 0, time.monotonic()
+    while time.monotonic() - start < seconds:
+        name = str(count)
+        fd = os.open(os.path.join(tmp, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, payload)
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(os.path.join(tmp, name), os.path.join(new, name))
+        os.fsync(directory)
+        count, done = count + 1, done + 1
+    return done / (time.monotonic() - start)
+
+# The disk is shared: the median of three one-second tries is steadier than one longer one.
+tries = sorted(deliveries_per_second(1) for _ in range(3))
+print(f"{tries[1]:.0f} (tries: {', '.join(f'{t:.0f}' for t in tries)})")
+EOF
+    rm -rf "$work/fsync-probe"
+}
+
+run_number=0
+# run SERVER LOAD-INDEX: one measured run; appends "msgs/s" to results/SERVER.LOAD-INDEX.
+run() {
+    local server=$1 index=$2 name sessions messages bytes port maildir result rate sent
+    read -r name sessions messages bytes <<<"${loads[$index]}"
+    run_number=$((run_number + 1))
+    if [[ $server == mailsteps ]]; then
+        port=$mailsteps_port maildir=$work/ms/mail/bench.test/r$run_number
+    else
+        port=$postfix_port maildir=$work/pf/mail/r$run_number
+    fi
+    if ! result=$(measure "$port" "$maildir" "$sessions" "$messages" "$bytes" "r$run_number@bench.test"); then
+        tail -n 5 "$work/ms/log" "$work/pf/maillog" >&2 # the work directory goes away on exit
+        fail "$server, $name: no result"
+    fi
+    read -r rate sent <<<"$result"
+    printf '  %-10s %-22s %8s msgs/s  (smtp-source done after %ss)\n' "$server" "$name" "$rate" "$sent" >&2
+    echo "$rate" >>"$work/results/$server.$index"
+    rm -rf "$maildir"
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+mkdir -p "$work/results"
+echo "work directory: $work ($(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }'))" >&2
+limit=$(physical_limit)
+start_mailsteps
+start_postfix
+echo "mailsteps $mailserver --threads $threads on 127.0.0.1:$mailsteps_port;" \
+     "Postfix $(postconf -c "$work/pf/etc" -h mail_version) on 127.0.0.1:$postfix_port" >&2
+
+# Warm-up, not counted: Postfix starts its daemons, both create their first Maildir.
+measure "$mailsteps_port" "$work/ms/mail/bench.test/r0" 10 50 2048 r0@bench.test >/dev/null ||
+    fail "mailsteps did not take the warm-up messages"
+measure "$postfix_port" "$work/pf/mail/r0" 10 50 2048 r0@bench.test >/dev/null ||
+    fail "Postfix did not deliver the warm-up messages"
+
+for round in $(seq "$rounds"); do
+    echo "round $round of $rounds" >&2
+    for index in "${!loads[@]}"; do
+        run mailsteps "$index"
+        run postfix "$index"
+    done
+done
+
+echo
+echo "SMTP receive, time until every message is in new/ ($(nproc) CPUs, mailsteps --threads $threads," \
+     "median of $rounds)"
+printf '%-22s %16s %16s %18s\n' load "mailsteps msgs/s" "Postfix msgs/s" "mailsteps/Postfix"
+for index in "${!loads[@]}"; do
+    read -r name _ <<<"${loads[$index]}"
+    ms=$(median <"$work/results/mailsteps.$index")
+    pf=$(median <"$work/results/postfix.$index")
+    printf '%-22s %16.1f %16.1f %18.2f\n' "$name" "$ms" "$pf" "$(awk -v a="$ms" -v b="$pf" 'BEGIN { print a / b }')"
+done
+echo "physical limit: $limit write+fsync+rename+fsync(dir) of a 2 KB file per second, one thread"
