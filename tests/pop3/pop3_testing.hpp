@@ -2,6 +2,8 @@
 
 // Small helpers the POP3 tests share: accounts made the way an administrator makes them, and
 // where a user's Maildir is.
+#include "smtp/smtp_testing.hpp"
+
 #include "shared/testing/chapter.hpp"
 
 #include <gtest/gtest.h>
@@ -15,11 +17,9 @@ namespace pop3::tests {
 namespace fs = std::filesystem;
 using mailsteps::testing::ChapterServer;
 
-// The chapter's TEST_ARGS put the users file and the Maildirs under the server's directory.
+// The chapter's TEST_ARGS put the users file (and the Maildirs) under the server's directory.
 inline fs::path users_file(const ChapterServer& server) { return server.dir() / "users"; }
-inline fs::path mailbox(const ChapterServer& server, const std::string& user) {
-    return server.dir() / "mail" / "localhost" / user;
-}
+using smtp::tests::mailbox;
 
 // `mailserver user ...`, the password (if any) on stdin.
 inline mailsteps::testing::RunResult user_command(const ChapterServer& server, std::vector<std::string> args,

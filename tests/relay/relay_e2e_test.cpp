@@ -2,6 +2,7 @@
 // asks a real DNS server (dnsmasq) where it goes, and hands it to the MX host: a second
 // mailserver, or aiosmtpd scripted to refuse. Everything on 127.0.0.0/8.
 #include "dns/dnsmasq.hpp"
+#include "relay/fake_mx.hpp"
 #include "smtp/smtp_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
@@ -22,6 +23,7 @@
 using namespace mailsteps::testing;
 using namespace smtp::tests;
 using dns::tests::Dnsmasq;
+using relay::tests::FakeMx;
 
 namespace {
 
@@ -32,18 +34,6 @@ const std::vector<std::string> zone{
     "--mx-host=nullmx.test,.,0",
     "--mx-host=loop.test,self.test,10",           "--host-record=self.test,127.0.0.1",
 };
-
-// Polls `done` until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
 
 // The chapter's own mailserver playing the MX host of example.test on `address`.
 struct RemoteServer {
@@ -66,27 +56,6 @@ struct RemoteServer {
 
     std::vector<fs::path> inbox(const std::string& user) const {
         return new_messages(maildir(dir.path() / "mail", "example.test", user));
-    }
-};
-
-// aiosmtpd refusing the first `failures` recipients with `reply`, then accepting.
-struct FakeMx {
-    TempDir dir;
-    Process process;
-    std::uint16_t port;
-
-    FakeMx(const std::string& address, int failures, const std::string& reply, std::uint16_t port_wanted = 0)
-        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
-                                       std::to_string(port_wanted), "--fail-first", std::to_string(failures),
-                                       "--fail-reply", reply, "--out", dir.path().string()}),
-          port(process.port("smtp")) {}
-
-    std::size_t received() const {
-        std::size_t count = 0;
-        for (const auto& file : files_in(dir.path())) {
-            count += file.filename().string().starts_with("message-") ? 1 : 0;
-        }
-        return count;
     }
 };
 

@@ -4,6 +4,7 @@
 // RFC 5321 4.2.5, no copy delivered; a name server that fails us defers the message, which stays
 // queued and is tried again. Never a crash: every server here must exit cleanly at the end.
 #include "dns/dnsmasq.hpp"
+#include "relay/fake_mx.hpp"
 #include "smtp/smtp_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
@@ -21,22 +22,13 @@ namespace {
 using namespace mailsteps::testing;
 using namespace smtp::tests;
 using dns::tests::Dnsmasq;
+using relay::tests::FakeMx;
+
+constexpr int refuse_all = 1'000'000; // recipients fake_mx.py refuses before it accepts one
 
 // example.test's one MX host is the remote server on 127.0.0.2.
 const std::vector<std::string> zone{"--mx-host=example.test,mx1.example.test,10",
                                     "--host-record=mx1.example.test,127.0.0.2"};
-
-// Polls `done` until it holds or `timeout` passes.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) {
-            return false;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
 
 // The chapter's own mailserver as the MX host of example.test.
 struct Remote {
@@ -52,11 +44,6 @@ struct Remote {
 std::vector<std::string> relaying(const std::string& dns_server, std::uint16_t relay_port) {
     return {"--relay-network", "127.0.0.1/32", "--dns-server", dns_server, "--relay-port", std::to_string(relay_port),
             "--retry-schedule", "1s"};
-}
-
-void greet(LineClient& client) {
-    ASSERT_EQ(read_reply(client).code, 220);
-    ASSERT_EQ(command(client, "EHLO client.test").code, 250);
 }
 
 void expect_temporary_failure(const Reply& reply) {
@@ -135,24 +122,11 @@ TEST(RelayFaults, QueueingThatFailsTakesBackTheLocalCopiesOfAMixedEnvelope) {
     expect_relayed_once(remote, server, text);
 }
 
-// aiosmtpd (tests/relay/fake_mx.py) on `address`, refusing every recipient with `reply`.
-struct RefusingMx {
-    RefusingMx(const std::string& address, const std::string& reply, std::uint16_t port_wanted = 0)
-        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
-                                       std::to_string(port_wanted), "--fail-first", "1000000", "--fail-reply", reply,
-                                       "--out", out.path().string()}),
-          port(process.port("smtp")) {}
-
-    TempDir out;
-    Process process;
-    std::uint16_t port;
-};
-
 // RFC 5321 6.1: mail that cannot be delivered is returned to its sender. When the disk is too
 // full to store that bounce, the failure must wait in the queue until it can, not vanish.
 TEST(RelayFaults, ABounceThatCannotBeStoredWaitsInTheQueueUntilItCan) {
     Dnsmasq dns(zone);
-    std::uint16_t mx_port = RefusingMx("127.0.0.2", "550 5.1.1 No such user here").port; // then free: the MX is down
+    std::uint16_t mx_port = FakeMx("127.0.0.2", refuse_all, "550 5.1.1 No such user here").port; // then free: the MX is down
     ChapterServer server(relaying(dns.server(), mx_port));
     LineClient client(server.port("smtp"));
     greet(client);
@@ -167,7 +141,7 @@ TEST(RelayFaults, ABounceThatCannotBeStoredWaitsInTheQueueUntilItCan) {
     auto id = queue_id(accepted.last());
     ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; })) << server.log();
     FileSizeLimit disk_full(server.process().pid(), file_size_limit);
-    RefusingMx mx("127.0.0.2", "550 5.1.1 No such user here", mx_port);
+    FakeMx mx("127.0.0.2", refuse_all, "550 5.1.1 No such user here", mx_port);
     auto bounce_failed = [&] { return server.log().find("bounce to <alice@localhost> failed") != std::string::npos; };
     ASSERT_TRUE(eventually(bounce_failed)) << server.log();
     EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{});

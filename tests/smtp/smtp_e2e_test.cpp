@@ -25,20 +25,6 @@ using namespace smtp::tests;
 const std::string python = "/usr/bin/python3";
 const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
 
-// Mailboxes live in <maildir-root>/<domain>/<user>; the chapter's TEST_ARGS put the root here.
-fs::path mail_root(const ChapterServer& server) { return server.dir() / "mail"; }
-fs::path mailbox(const ChapterServer& server, const std::string& user) {
-    return maildir(mail_root(server), "localhost", user);
-}
-
-// RFC 5321 3.1 and 4.1.1.1: read the greeting, say EHLO.
-void greet(LineClient& client) {
-    auto greeting = read_reply(client);
-    ASSERT_EQ(greeting.code, 220) << greeting;
-    auto hello = command(client, "EHLO client.test");
-    ASSERT_EQ(hello.code, 250) << hello;
-}
-
 // RFC 5321 4.4: the server adds Return-Path: and Received: in front of the message; returns
 // what follows them, the message as the client sent it.
 std::string check_trace_headers(const fs::path& file, const std::string& sender, const std::string& recipient,

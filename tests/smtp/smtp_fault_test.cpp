@@ -17,19 +17,6 @@ namespace {
 using namespace mailsteps::testing;
 using namespace smtp::tests;
 
-fs::path mail_root(const ChapterServer& server) { return server.dir() / "mail"; }
-fs::path mailbox(const ChapterServer& server, const std::string& user) {
-    return maildir(mail_root(server), "localhost", user);
-}
-
-// RFC 5321 3.1 and 4.1.1.1: read the greeting, say EHLO.
-void greet(LineClient& client) {
-    auto greeting = read_reply(client);
-    ASSERT_EQ(greeting.code, 220) << greeting;
-    auto hello = command(client, "EHLO client.test");
-    ASSERT_EQ(hello.code, 250) << hello;
-}
-
 // RFC 5321 4.2.2 and 4.2.5: 451 (local error) or 452 (insufficient storage), with an RFC 3463
 // status code of class 4, "persistent transient failure".
 void expect_temporary_failure(const Reply& reply) {

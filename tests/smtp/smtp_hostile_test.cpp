@@ -21,11 +21,6 @@ using namespace std::string_literals;
 
 const std::vector<std::string> log_everything{"-v", "--trace"};
 
-fs::path mail_root(const ChapterServer& server) { return server.dir() / "mail"; }
-fs::path mailbox(const ChapterServer& server, const std::string& user) {
-    return maildir(mail_root(server), "localhost", user);
-}
-
 // Chapter 04 brings the relay queue; before it there is no queue directory to look at.
 bool has_queue() { return std::string_view(chapter_test_args).find("--queue-dir") != std::string_view::npos; }
 

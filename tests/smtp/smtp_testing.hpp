@@ -2,6 +2,7 @@
 
 // Small helpers the SMTP tests share: reading replies, sending a transaction, looking into
 // Maildirs.
+#include "shared/testing/chapter.hpp"
 #include "shared/testing/client.hpp"
 #include "shared/testing/files.hpp"
 
@@ -10,11 +11,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace smtp::tests {
@@ -69,6 +73,26 @@ inline Reply command(LineClient& client, const std::string& line) {
     return read_reply(client);
 }
 
+// RFC 5321 3.1 and 4.1.1.1: read the greeting, say EHLO.
+inline void greet(LineClient& client) {
+    auto greeting = read_reply(client);
+    ASSERT_EQ(greeting.code, 220) << greeting;
+    auto hello = command(client, "EHLO client.test");
+    ASSERT_EQ(hello.code, 250) << hello;
+}
+
+// Polls `done` until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 15s) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return true;
+}
+
 // The queue id in "250 2.0.0 Ok: queued as <ID>", or "" when there is none.
 inline std::string queue_id(const std::string& text) {
     static const std::regex queued(R"(250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+))");
@@ -121,6 +145,13 @@ inline Reply send_message(LineClient& client, const std::string& from, const std
 // Where the Maildir of user@domain lives under a --maildir-root.
 inline fs::path maildir(const fs::path& root, const std::string& domain, const std::string& user) {
     return root / domain / user;
+}
+
+// The chapter's TEST_ARGS put the Maildir root in the server's directory; user@localhost's
+// Maildir is below it.
+inline fs::path mail_root(const mailsteps::testing::ChapterServer& server) { return server.dir() / "mail"; }
+inline fs::path mailbox(const mailsteps::testing::ChapterServer& server, const std::string& user) {
+    return maildir(mail_root(server), "localhost", user);
 }
 
 // The messages in one Maildir sub-directory ("new" or "tmp"), sorted; none if it does not exist.

@@ -1,0 +1,36 @@
+#pragma once
+
+// tests/relay/fake_mx.py, a real SMTP server (aiosmtpd) playing a remote MX host that refuses
+// the first recipients, for the relay's end-to-end tests.
+#include "smtp/smtp_testing.hpp"
+
+#include "shared/testing/process.hpp"
+#include "shared/testing/temp_dir.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace relay::tests {
+
+// aiosmtpd refusing the first `failures` recipients with `reply`, then accepting.
+struct FakeMx {
+    mailsteps::testing::TempDir dir;
+    mailsteps::testing::Process process;
+    std::uint16_t port;
+
+    FakeMx(const std::string& address, int failures, const std::string& reply, std::uint16_t port_wanted = 0)
+        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
+                                       std::to_string(port_wanted), "--fail-first", std::to_string(failures),
+                                       "--fail-reply", reply, "--out", dir.path().string()}),
+          port(process.port("smtp")) {}
+
+    std::size_t received() const {
+        std::size_t count = 0;
+        for (const auto& file : smtp::tests::files_in(dir.path())) {
+            count += file.filename().string().starts_with("message-") ? 1 : 0;
+        }
+        return count;
+    }
+};
+
+} // namespace relay::tests
