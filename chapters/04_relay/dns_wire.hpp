@@ -82,10 +82,16 @@ private:
             return false;
         }
         if (remaining() < count) {
-            fail({std::string("truncated ") + field, offset_});
+            truncated(field);
             return false;
         }
         return true;
+    }
+
+    // Only a bad packet gets here. Kept apart (and cold) so that need(), and with it every
+    // read above, stays small enough for the compiler to inline.
+    [[gnu::cold]] void truncated(const char* field) {
+        fail({std::string("truncated ") + field, offset_});
     }
 
     std::span<const std::uint8_t> message_;
