@@ -13,19 +13,14 @@ bool is_digit(char c) {
     return c >= '0' && c <= '9';
 }
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool same_label(const std::string& a, const std::string& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](char x, char y) { return ascii_lower(x) == ascii_lower(y); });
+std::uint8_t ascii_lower(std::uint8_t c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c - 'A' + 'a') : c;
 }
 
 }  // namespace
 
 // RFC 1035 5.1: special characters get a backslash, unprintable octets become \DDD.
-std::string escape_label(const std::string& label) {
+std::string escape_label(std::string_view label) {
     std::string text;
     for (const char c : label) {
         const auto octet = static_cast<unsigned char>(c);
@@ -42,18 +37,19 @@ std::string escape_label(const std::string& label) {
     return text;
 }
 
-std::optional<Name> Name::from_labels(std::vector<std::string> labels) {
-    std::size_t length = 1;
+std::optional<Name> Name::from_labels(const std::vector<std::string>& labels) {
+    Name name;
     for (const auto& label : labels) {
         if (label.empty() || label.size() > max_label_length) {
             return std::nullopt;
         }
-        length += 1 + label.size();
+        if (name.wire_length() + 1 + label.size() > max_name_length) {
+            return std::nullopt;
+        }
+        const auto* octets = reinterpret_cast<const std::uint8_t*>(label.data());
+        name.append_label({octets, label.size()});
     }
-    if (length > max_name_length) {
-        return std::nullopt;
-    }
-    return Name(std::move(labels));
+    return name;
 }
 
 std::optional<Name> Name::from_text(std::string_view text) {
@@ -87,15 +83,16 @@ std::optional<Name> Name::from_text(std::string_view text) {
             i += 3;
         }
     }
-    return from_labels(std::move(labels));
+    return from_labels(labels);
 }
 
-std::size_t Name::wire_length() const {
-    std::size_t length = 1;
-    for (const auto& label : labels_) {
-        length += 1 + label.size();
+std::vector<std::string> Name::labels() const {
+    std::vector<std::string> labels;
+    for (std::size_t at = 0; wire_[at] != 0; at += 1 + wire_[at]) {
+        const auto label = wire_.begin() + static_cast<std::ptrdiff_t>(at + 1);
+        labels.emplace_back(label, label + wire_[at]);
     }
-    return length;
+    return labels;
 }
 
 std::string Name::to_text() const {
@@ -103,22 +100,21 @@ std::string Name::to_text() const {
         return ".";
     }
     std::string text;
-    for (const auto& label : labels_) {
+    for (const auto& label : labels()) {
         text += escape_label(label) + '.';
     }
     return text;
 }
 
+// Comparing the wire forms octet by octet compares the labels: length octets are at most
+// 63, below 'A', so lowering the letters leaves them alone.
 bool operator==(const Name& a, const Name& b) {
-    return std::equal(a.labels_.begin(), a.labels_.end(), b.labels_.begin(), b.labels_.end(), same_label);
+    return std::equal(a.wire_.begin(), a.wire_.begin() + a.length_, b.wire_.begin(), b.wire_.begin() + b.length_,
+                      [](std::uint8_t x, std::uint8_t y) { return ascii_lower(x) == ascii_lower(y); });
 }
 
 void write_name(std::vector<std::uint8_t>& out, const Name& name) {
-    for (const auto& label : name.labels()) {
-        put_u8(out, static_cast<std::uint8_t>(label.size()));
-        out.insert(out.end(), label.begin(), label.end());
-    }
-    put_u8(out, 0);
+    out.insert(out.end(), name.wire_.begin(), name.wire_.begin() + name.length_);
 }
 
 // RFC 1035 4.1.4: a name is a sequence of labels that ends either with a zero octet or
@@ -132,36 +128,42 @@ Name read_name(Reader& in) {
     std::size_t limit = in.end();          // before the first jump, stay inside the record
     std::size_t segment_start = pos;       // where the labels read since the last jump began
     std::optional<std::size_t> resume_at;  // set by the first pointer: the name's end in place
-    std::size_t wire_length = 1;           // the final zero octet
     int hops = 0;
-    std::vector<std::string> labels;
+    Name name;  // every return hands back this one, so it is built in the caller's place (NRVO)
 
+    // A malformed name: record why and where, and leave the root as the result.
     auto fail = [&](const char* what, std::size_t offset) {
         in.fail({what, offset});
-        return Name();
+        name = Name();
     };
 
     while (true) {
         if (pos >= limit) {
-            return fail("name runs past the end", pos);
+            fail("name runs past the end", pos);
+            return name;
         }
         const std::uint8_t length = message[pos];
         if ((length & 0xC0) == 0xC0) {
             if (pos + 1 >= limit) {
-                return fail("truncated compression pointer", pos);
+                fail("truncated compression pointer", pos);
+                return name;
             }
             const std::size_t target = (length & 0x3F) << 8 | message[pos + 1];
             if (target >= message.size()) {
-                return fail("compression pointer past the end of the message", pos);
+                fail("compression pointer past the end of the message", pos);
+                return name;
             }
             if (target > pos) {
-                return fail("forward compression pointer", pos);
+                fail("forward compression pointer", pos);
+                return name;
             }
             if (target >= segment_start) {
-                return fail("compression pointer loop", pos);
+                fail("compression pointer loop", pos);
+                return name;
             }
             if (++hops > max_pointer_hops) {
-                return fail("too many compression pointers", pos);
+                fail("too many compression pointers", pos);
+                return name;
             }
             resume_at = resume_at.value_or(pos + 2);
             pos = segment_start = target;
@@ -170,21 +172,22 @@ Name read_name(Reader& in) {
         }
         // Top bits 01 and 10 are not label lengths (RFC 6891 5 retired extended labels).
         if (length > max_label_length) {
-            return fail("label longer than 63 octets", pos);
+            fail("label longer than 63 octets", pos);
+            return name;
         }
         if (length == 0) {
             in.seek(resume_at.value_or(pos + 1));
-            return Name(std::move(labels));
+            return name;
         }
-        wire_length += 1 + length;
-        if (wire_length > max_name_length) {
-            return fail("name longer than 255 octets", pos);
+        if (name.wire_length() + 1 + length > max_name_length) {
+            fail("name longer than 255 octets", pos);
+            return name;
         }
         if (length >= limit - pos) {
-            return fail("label runs past the end", pos);
+            fail("label runs past the end", pos);
+            return name;
         }
-        labels.emplace_back(message.begin() + static_cast<std::ptrdiff_t>(pos + 1),
-                            message.begin() + static_cast<std::ptrdiff_t>(pos + 1 + length));
+        name.append_label(message.subspan(pos + 1, length));
         pos += 1 + length;
     }
 }

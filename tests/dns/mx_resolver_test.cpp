@@ -370,7 +370,7 @@ TEST_F(ResolverTest, ACnameChainInOneAnswerNeedsNoSecondQuery) {
 TEST_F(ResolverTest, AnEndlessCnameChainIsCutOff) {
     // hop0.test -> hop1.test -> hop2.test -> ... for ever
     FakeServer server(io_, [](const dns::Message& query, bool) {
-        const auto& label = query.questions.front().name.labels().front();
+        const std::string label = query.questions.front().name.labels().front();
         const std::string next = "hop" + std::to_string(std::stoi(label.substr(3)) + 1) + ".test";
         auto response = response_to(query);
         response.answers = {cname(query.questions.front().name.to_text(), next)};
@@ -509,7 +509,7 @@ TEST_F(ResolverTest, RetriesGoRoundTheServers) {
 
 TEST_F(ResolverTest, RcodesAreDistinctOutcomes) {
     FakeServer server(io_, [](const dns::Message& query, bool) {
-        const auto& label = query.questions.front().name.labels().front();
+        const std::string label = query.questions.front().name.labels().front();
         auto response = response_to(query);
         if (label == "answer") {
             response.answers = {a("answer.test", "127.0.0.2")};
