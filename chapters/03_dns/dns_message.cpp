@@ -130,10 +130,18 @@ Record read_record(Reader& in) {
     return record;
 }
 
+// RFC 1035 4.1.2, 4.1.3: the smallest question and record have the root as their name.
+constexpr std::size_t smallest_question = 1 + 2 + 2;        // name, QTYPE, QCLASS
+constexpr std::size_t smallest_record = 1 + 2 + 2 + 4 + 2;  // name, TYPE, CLASS, TTL, RDLENGTH
+
 // A count in the header is only a claim: stop with an error where the data runs out.
 template <typename Item, typename ReadItem>
-std::vector<Item> read_section(Reader& in, std::uint16_t count, const char* count_name, ReadItem read_item) {
+std::vector<Item> read_section(Reader& in, std::uint16_t count, const char* count_name, std::size_t smallest_item,
+                               ReadItem read_item) {
     std::vector<Item> items;
+    // Room for all at once, but no more than the octets left could hold: a hostile count
+    // of 65535 must not reserve 65535 items.
+    items.reserve(std::min<std::size_t>(count, in.remaining() / smallest_item));
     for (std::uint16_t i = 0; i < count && in.ok(); ++i) {
         if (in.remaining() == 0) {
             in.fail({std::string(count_name) + " is " + std::to_string(count) + " but the message ends after " +
@@ -229,10 +237,10 @@ std::variant<Message, ParseError> parse_message(std::span<const std::uint8_t> wi
 
     Message message;
     message.header = decode_flags(id, flags);
-    message.questions = read_section<Question>(in, qdcount, "QDCOUNT", read_question);
-    message.answers = read_section<Record>(in, ancount, "ANCOUNT", read_record);
-    message.authority = read_section<Record>(in, nscount, "NSCOUNT", read_record);
-    message.additional = read_section<Record>(in, arcount, "ARCOUNT", read_record);
+    message.questions = read_section<Question>(in, qdcount, "QDCOUNT", smallest_question, read_question);
+    message.answers = read_section<Record>(in, ancount, "ANCOUNT", smallest_record, read_record);
+    message.authority = read_section<Record>(in, nscount, "NSCOUNT", smallest_record, read_record);
+    message.additional = read_section<Record>(in, arcount, "ARCOUNT", smallest_record, read_record);
     if (!in.ok()) {
         return in.error();
     }
