@@ -55,6 +55,28 @@ const std::string& host_name() {
     return name;
 }
 
+// The ",S=<octets>,W=<octets with CRLF>" part of a name (see deliver_to_maildir). An LF
+// with a CR before it is already a CRLF; any other LF will be sent as two octets.
+std::string sizes_for_name(std::span<const std::string_view> parts) {
+    std::uint64_t octets = 0;
+    std::uint64_t lone_line_feeds = 0;
+    char previous = '\n';
+    for (auto part : parts) {
+        for (char c : part) {
+            if (c == '\n' && previous != '\r') {
+                ++lone_line_feeds;
+            }
+            previous = c;
+        }
+        octets += part.size();
+    }
+    auto sizes = ",S=" + std::to_string(octets);
+    if (previous == '\n') {
+        sizes += ",W=" + std::to_string(octets + lone_line_feeds);
+    }
+    return sizes;
+}
+
 }  // namespace
 
 std::optional<fs::path> mailbox_path(const fs::path& root, std::string_view domain, std::string_view local_part) {
@@ -81,7 +103,7 @@ std::variant<Delivered, std::error_code> deliver_to_maildir(const fs::path& mail
             return error;
         }
     }
-    auto name = unique_file_name();
+    auto name = unique_file_name() + sizes_for_name(parts);
     auto in_new = maildir / "new" / name;
     if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse)) {
         // Only if the last step, syncing new/, failed is the file there: take the message back,

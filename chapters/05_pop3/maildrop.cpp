@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <charconv>
 #include <compare>
+#include <optional>
 #include <span>
 #include <tuple>
 #include <utility>
@@ -119,6 +120,32 @@ std::variant<std::uint64_t, std::error_code> file_wire_size(const fs::path& path
     }
 }
 
+// The wire size a Maildir writer recorded in the name, ",W=<octets>" before any ":2," info: our own
+// deliveries (shared/maildir.cpp) and Dovecot's carry it. Nothing if absent or not a plain number.
+std::optional<std::uint64_t> wire_size_in_name(std::string_view name) {
+    auto base = name.substr(0, name.find(':'));
+    auto at = base.rfind(",W=");
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto digits = base.substr(at + 3);
+    digits = digits.substr(0, digits.find(','));
+    std::uint64_t size = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
+    if (error != std::errc{} || end != digits.data() + digits.size()) {
+        return std::nullopt;
+    }
+    return size;
+}
+
+// From the name if it says, so that a login opens no file; otherwise by reading the file.
+std::variant<std::uint64_t, std::error_code> message_wire_size(const Found& file, std::span<char> buffer) {
+    if (auto size = wire_size_in_name(file.name)) {
+        return *size;
+    }
+    return file_wire_size(file.path, buffer);
+}
+
 // RFC 1939 4: the messages, numbered and sized once, at the start of the session. Oldest first, so that
 // message 1 is the first that arrived; the name breaks ties, so the order is the same every time.
 std::variant<std::vector<Message>, std::error_code> list_messages(const fs::path& maildir) {
@@ -135,7 +162,7 @@ std::variant<std::vector<Message>, std::error_code> list_messages(const fs::path
     messages.reserve(found.size());
     std::vector<char> buffer(64 * 1024);
     for (auto& file : found) {
-        auto size = file_wire_size(file.path, buffer);
+        auto size = message_wire_size(file, buffer);
         if (auto* error = std::get_if<std::error_code>(&size)) {
             // Another reader (mutt, say) moved or removed it since the listing: not ours to show.
             if (*error == std::errc::no_such_file_or_directory) {

@@ -174,6 +174,44 @@ TEST_F(MaildropTest, SizesAreWireSizes) {
     EXPECT_EQ(maildrop.total_size(), total);
 }
 
+// Our deliveries and Dovecot's write ",W=<wire size>" into the name; a login then opens no file.
+TEST_F(MaildropTest, TheSizeInTheNameIsUsedWithoutReadingTheFile) {
+    put("new", "1700000001.M1P1Q1.host,S=2,W=3", "x\n");
+    put("cur", "1700000002.M1P1Q1.host,S=2,W=999:2,S", "x\n"); // says more than the file holds
+    put("cur", "1700000003.M1P1Q1.host,S=2,W=3:2,W=7", "x\n"); // ",W=" after ':' is a flag, not a size
+    put("new", "1700000004.M1P1Q1.host,W=7,S=2", "x\n");       // in either order
+    auto maildrop = open_maildrop(maildir_);
+    ASSERT_EQ(maildrop.size(), 4u);
+    EXPECT_EQ(maildrop.find(1)->size, 3u);
+    EXPECT_EQ(maildrop.find(2)->size, 999u);
+    EXPECT_EQ(maildrop.find(3)->size, 3u);
+    EXPECT_EQ(maildrop.find(4)->size, 7u);
+    EXPECT_EQ(std::get<std::string>(maildrop.read(2)), "x\n");
+}
+
+TEST_F(MaildropTest, ANameWithoutAPlainNumberForItsSizeIsRead) {
+    std::string content = "Subject: a\n\nb\n"; // wire size 17
+    for (const char* name : {"1.M1P1Q1.host,W=", "1.M2P1Q1.host,W=x", "1.M3P1Q1.host,W=12x", "1.M4P1Q1.host,W=-1",
+                             "1.M5P1Q1.host,W=99999999999999999999999", "1.M6P1Q1.host,S=15"}) {
+        put("new", name, content);
+    }
+    auto maildrop = open_maildrop(maildir_);
+    ASSERT_EQ(maildrop.size(), 6u);
+    for (std::size_t number = 1; number <= maildrop.size(); ++number) {
+        EXPECT_EQ(maildrop.find(number)->size, wire_size(content)) << maildrop.find(number)->path;
+    }
+}
+
+// A name that says less than the file holds is treated like a file that grew: not the message announced.
+TEST_F(MaildropTest, AFileLargerThanTheSizeInItsNameCannotBeRead) {
+    put("new", "1700000001.M1P1Q1.host,S=2,W=3", "Subject: more than three octets\n\n");
+    auto maildrop = open_maildrop(maildir_);
+    EXPECT_EQ(maildrop.find(1)->size, 3u);
+    auto content = maildrop.read(1);
+    ASSERT_TRUE(std::holds_alternative<std::error_code>(content));
+    EXPECT_EQ(std::get<std::error_code>(content), std::errc::file_too_large);
+}
+
 TEST_F(MaildropTest, ReadGivesTheFileAsStored) {
     deliver("Subject: one\n\nfirst\n");
     deliver("Subject: two\r\n\r\nsecond\r\n");
@@ -354,27 +392,42 @@ TEST_F(MaildropTest, AFileThatGrewIsNoLongerTheMessageAnnounced) {
     EXPECT_EQ(std::get<std::error_code>(content), std::errc::file_too_large);
 }
 
-TEST_F(MaildropTest, OpensTenThousandMessages) {
+// Named as our deliveries are, with their sizes, or as another tool might, without: then every file is read.
+class MaildropTenThousand : public MaildropTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(MaildropTenThousand, Opens) {
     constexpr std::size_t messages = 10000;
     std::string content = "Subject: load\n\n";
     while (content.size() < 4096) {
         content += "a line of text for the size count, 64 octets with its line end\n";
     }
+    const bool sizes_in_names = GetParam();
+    auto name = [&](std::size_t i) {
+        auto base = "1700000000.M" + std::to_string(i) + "P1Q1.host";
+        return sizes_in_names ? base + ",S=" + std::to_string(content.size()) + ",W=" +
+                                    std::to_string(wire_size(content))
+                              : base;
+    };
     fs::create_directories(maildir_ / "new");
     for (std::size_t i = 0; i < messages; ++i) {
-        write_file(maildir_ / "new" / ("1700000000.M" + std::to_string(i) + "P1Q1.host"), content);
+        write_file(maildir_ / "new" / name(i), content);
     }
 
     auto start = std::chrono::steady_clock::now();
     auto maildrop = open_maildrop(maildir_);
     auto took = std::chrono::steady_clock::now() - start;
-    std::cout << "opening " << messages << " messages of " << content.size() << " octets took "
+    std::cout << "opening " << messages << " messages of " << content.size() << " octets, "
+              << (sizes_in_names ? "sizes in their names" : "no sizes in their names") << ", took "
               << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
 
     EXPECT_EQ(maildrop.size(), messages);
     EXPECT_EQ(maildrop.total_size(), messages * wire_size(content));
-    EXPECT_EQ(maildrop.find(messages)->path.filename(), "1700000000.M" + std::to_string(messages - 1) + "P1Q1.host");
+    EXPECT_EQ(maildrop.find(messages)->path.filename(), name(messages - 1));
+    EXPECT_EQ(std::get<std::string>(maildrop.read(messages)), content);
 }
+
+INSTANTIATE_TEST_SUITE_P(Maildrop, MaildropTenThousand, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "SizesInNames" : "NoSizesInNames"; });
 
 } // namespace
 } // namespace pop3
