@@ -18,7 +18,7 @@ namespace pop3 {
 std::string unique_id(std::string_view file_name);
 
 struct Message {
-    std::filesystem::path path;
+    std::string file;   // where it is in the Maildir: "new/<name>" or "cur/<name>"
     std::string uid;
     std::uint64_t size; // wire_size of the file's content, as its name says or as read
 };

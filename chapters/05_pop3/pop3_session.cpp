@@ -207,7 +207,7 @@ private:
         }
         auto text = maildrop.read(number);
         if (auto* error = std::get_if<std::error_code>(&text)) {
-            client_.log().error("user=", user_, " cannot read ", message->path.string(), ": ", error->message());
+            client_.log().error("user=", user_, " cannot read ", message->file, ": ", error->message());
             return err("[SYS/TEMP] Cannot read message " + std::to_string(number));
         }
         std::string status = body_lines ? ok("Top of message follows") : ok(std::to_string(message->size) + " octets");

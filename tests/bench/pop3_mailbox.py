@@ -14,7 +14,7 @@ Dovecot runs as a private instance from a config file written into the temporary
 passwd-file with the same crypt(3) hash that `mailserver user add` stored. Install it with
 `apt-get install --no-install-recommends dovecot-pop3d`; without it only mailsteps is measured.
 
-    tests/bench/pop3_mailbox.py [MAILSERVER] [--rounds 2] [--messages 10000]
+    tests/bench/pop3_mailbox.py [MAILSERVER] [--rounds 2] [--messages 10000] [--names sized|plain]
 """
 import argparse
 import grp
@@ -75,7 +75,7 @@ def message_text(number, rng):
     return text
 
 
-def write_mailbox(directory, count):
+def write_mailbox(directory, count, sized_names):
     """The template Maildir; returns the contents of its messages."""
     rng = random.Random(1939)  # RFC 1939; fixed, so every run measures the same bytes
     for sub in ("new", "cur", "tmp"):
@@ -83,8 +83,13 @@ def write_mailbox(directory, count):
     contents = []
     for number in range(1, count + 1):
         text = message_text(number, rng)
-        # "<seconds>.M<microseconds>P<pid>Q<n>.<host>", no ",S=" size: both servers must read the file.
-        (directory / "new" / f"{1736164800 + number}.M{number % 1000000:06d}P4242Q{number}.bench").write_bytes(text)
+        # "<seconds>.M<microseconds>P<pid>Q<n>.<host>", then, as mailsteps' and Dovecot's deliveries
+        # write them, the sizes on disk and with CRLF; without them both servers must read every file.
+        name = f"{1736164800 + number}.M{number % 1000000:06d}P4242Q{number}.bench"
+        if sized_names:
+            wire_size = len(text) + text.count(b"\n")  # LF line ends, each sent as CRLF
+            name += f",S={len(text)},W={wire_size}"
+        (directory / "new" / name).write_bytes(text)
         contents.append(text)
     return contents
 
@@ -388,6 +393,8 @@ def main():
     parser.add_argument("mailserver", nargs="?", default=DEFAULT_SERVER, type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--names", choices=("sized", "plain"), default="sized",
+                        help="file names with ,S= and ,W= sizes, as deliveries write them (default), or without")
     args = parser.parse_args()
     if not args.mailserver.is_file():
         sys.exit(f"{args.mailserver}: no such program "
@@ -397,8 +404,9 @@ def main():
     top = Path(tempfile.mkdtemp(prefix="pop3-mailbox-bench-"))
     try:
         started = time.monotonic()
-        contents = write_mailbox(top / "template", args.messages)
-        print(f"{args.messages} messages of {MESSAGE_SIZE} octets written in {time.monotonic() - started:.1f}s")
+        contents = write_mailbox(top / "template", args.messages, args.names == "sized")
+        print(f"{args.messages} messages of {MESSAGE_SIZE} octets written in {time.monotonic() - started:.1f}s, "
+              f"names {'with' if args.names == 'sized' else 'without'} ,S= and ,W= sizes")
         mailsteps = Mailsteps(args.mailserver.resolve(), top / "mailsteps")
         copy_mailbox(top / "template", mailsteps.maildir)
         servers.append(mailsteps)
