@@ -27,7 +27,8 @@ constexpr Duration accept_retry_pause = std::chrono::milliseconds(100);
 } // namespace
 
 Server::Server(const ServerOptions& options)
-    : options_(options), io_(static_cast<int>(options.threads)), strand_(asio::make_strand(io_)),
+    : options_(options), io_(static_cast<int>(options.threads)), disk_(options.disk_threads),
+      strand_(asio::make_strand(io_)),
       signals_(strand_, SIGINT, SIGTERM), shutdown_timer_(strand_) {
     configure_logging(options.verbose, options.trace);
     // A write past RLIMIT_FSIZE must fail with EFBIG, answered like a full disk, not kill us.

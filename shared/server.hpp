@@ -1,5 +1,6 @@
 #pragma once
 
+#include "shared/disk_threads.hpp"
 #include "shared/duration.hpp"
 #include "shared/line_stream.hpp"
 #include "shared/log.hpp"
@@ -26,6 +27,7 @@ namespace mailsteps {
 struct ServerOptions {
     std::string listen = "127.0.0.1";
     unsigned threads = std::max(1U, std::thread::hardware_concurrency());
+    unsigned disk_threads = 16; // fsyncs in flight at once; each mostly waits for the disk
     std::size_t max_connections = 1000;
     Duration shutdown_grace = std::chrono::seconds(10);
     bool verbose = false;
@@ -55,6 +57,9 @@ public:
     // For work besides the sessions (chapter 04's queue runner): run it on context(), and
     // stop it in `stop` when shutdown begins, or run() never returns.
     asio::io_context& context() { return io_; }
+
+    // For sessions' blocking file work (DiskThreads): --disk-threads threads of their own.
+    DiskThreads& disk() { return disk_; }
     void on_shutdown(std::function<void()> stop) { shutdown_hooks_.push_back(std::move(stop)); }
 
 private:
@@ -75,6 +80,7 @@ private:
 
     ServerOptions options_;
     asio::io_context io_;
+    DiskThreads disk_; // after io_: joined first, so work finishing late still finds io_ there
     asio::strand<asio::io_context::executor_type> strand_; // acceptors, signals, shutdown
     asio::signal_set signals_;
     asio::steady_timer shutdown_timer_;

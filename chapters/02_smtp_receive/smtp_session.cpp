@@ -213,7 +213,8 @@ private:
                 co_return std::nullopt;
             }
         }
-        Reply reply = accept(message);
+        // Storing waits for the disk (fsync): on a disk thread, while this one serves other sessions.
+        Reply reply = co_await options_.disk->run([&] { return accept(message); });
         reset(); // RFC 5321 4.1.1.4: the transaction is over, whatever the outcome
         co_return reply;
     }

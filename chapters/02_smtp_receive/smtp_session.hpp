@@ -1,5 +1,6 @@
 #pragma once
 
+#include "shared/disk_threads.hpp"
 #include "shared/duration.hpp"
 #include "shared/line_stream.hpp"
 
@@ -22,6 +23,7 @@ struct Options {
     std::size_t max_recipients = 100;
     mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
     mailsteps::Duration data_timeout = std::chrono::minutes(3);    // RFC 5321 4.5.3.2.5
+    mailsteps::DiskThreads* disk = nullptr;                        // where messages are stored: the server's
 };
 
 // One SMTP conversation (RFC 5321), from the greeting to QUIT.

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
 
     return mailsteps::run_program(app, argc, argv, [&] {
         mailsteps::Server server(server_options);
+        smtp.disk = &server.disk();
         server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",
                       [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });
         return server.run();

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <asio/awaitable.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/thread_pool.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <type_traits>
+
+namespace mailsteps {
+
+// Threads for blocking file work. Storing a message waits for the disk (fsync) for milliseconds;
+// done on a network thread, it would stop every other session on that thread meanwhile. So a
+// session hands the work to these threads and waits for it the way it waits for the network,
+// and many fsyncs are in flight at once, which the file system's journal commits together.
+class DiskThreads {
+public:
+    explicit DiskThreads(unsigned count) : pool_(count) {}
+
+    // Runs `work` on one of these threads; the calling coroutine resumes with its result on its
+    // own executor. `work` touches what the caller would have, while the caller is suspended.
+    template <typename Work>
+    asio::awaitable<std::invoke_result_t<Work&>> run(Work work) {
+        using Result = std::invoke_result_t<Work&>;
+        co_return co_await asio::co_spawn(
+            pool_, [&work]() -> asio::awaitable<Result> { co_return work(); }, asio::use_awaitable);
+    }
+
+private:
+    asio::thread_pool pool_;
+};
+
+} // namespace mailsteps
