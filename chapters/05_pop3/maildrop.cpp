@@ -103,6 +103,7 @@ std::error_code find_messages(const fs::path& maildir, const char* folder, std::
     if (!listing) {
         return last_error();
     }
+    // readdir(3) returns null both at the end and on an error; only errno tells them apart.
     for (errno = 0; const dirent* entry = ::readdir(listing.get()); errno = 0) {
         std::string_view name = entry->d_name;
         if (!name.starts_with('.') && is_regular_file(directory, *entry)) {
