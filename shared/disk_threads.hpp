@@ -5,7 +5,9 @@
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <optional>
 #include <type_traits>
+#include <utility>
 
 namespace mailsteps {
 
@@ -22,8 +24,11 @@ public:
     template <typename Work>
     asio::awaitable<std::invoke_result_t<Work&>> run(Work work) {
         using Result = std::invoke_result_t<Work&>;
-        co_return co_await asio::co_spawn(
-            pool_, [&work]() -> asio::awaitable<Result> { co_return work(); }, asio::use_awaitable);
+        // In an optional because co_spawn needs a result it can default-construct (for when `work`
+        // throws, and then it rethrows here instead), and not every Result has one.
+        auto result = co_await asio::co_spawn(
+            pool_, [&work]() -> asio::awaitable<std::optional<Result>> { co_return work(); }, asio::use_awaitable);
+        co_return std::move(*result);
     }
 
 private:

@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
         relay_options.client.hostname = smtp.hostname;
 
         mailsteps::Server server(server_options);
-        smtp.disk = &server.disk();
+        smtp.disk = pop3.disk = &server.disk();
         std::optional<relay::Relay> outbound; // made once we know our own address
         relay_options.self =
             server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",

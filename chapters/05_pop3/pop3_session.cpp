@@ -62,7 +62,8 @@ public:
             co_return;
         }
         if (co_await transaction(*maildrop)) {
-            std::string goodbye = update(*maildrop);
+            // Removing files and syncing the directories waits for the disk: on a disk thread.
+            std::string goodbye = co_await options_.disk->run([&] { return update(*maildrop); });
             maildrop.reset(); // the lock goes first, so a client reconnecting at once finds it free
             co_await client_.write(goodbye);
         }
@@ -125,7 +126,9 @@ private:
         }
         auto at = address->find('@');
         auto maildir = mailsteps::mailbox_path(options_.maildir_root, address->substr(at + 1), address->substr(0, at));
-        auto opened = maildir ? Maildrop::open(*maildir) : Maildrop::OpenError::failed;
+        // Listing waits for the disk (and reads files whose names carry no size): on a disk thread.
+        auto opened = co_await options_.disk->run(
+            [&] { return maildir ? Maildrop::open(*maildir) : Maildrop::OpenError::failed; });
         if (auto* error = std::get_if<Maildrop::OpenError>(&opened)) {
             bool in_use = *error == Maildrop::OpenError::in_use;
             client_.log().info("user=", *address, in_use ? " status=in-use" : " status=open-failed");

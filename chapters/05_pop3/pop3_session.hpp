@@ -1,5 +1,6 @@
 #pragma once
 
+#include "shared/disk_threads.hpp"
 #include "shared/duration.hpp"
 #include "shared/line_stream.hpp"
 
@@ -27,6 +28,7 @@ struct Options {
     mailsteps::Duration login_failure_delay = std::chrono::seconds(2);
     int max_login_failures = 3; // then the connection is closed
     LoginThrottle* throttle = nullptr; // failures per client address, across connections
+    mailsteps::DiskThreads* disk = nullptr; // where maildrops are listed and changed: the server's
 };
 
 // One POP3 conversation (RFC 1939): AUTHORIZATION, TRANSACTION, and UPDATE after QUIT.
