@@ -39,7 +39,10 @@ endfunction()
 
 # mailsteps_source_key(SOURCE CHAPTER_DIR OUT): what decides SOURCE's object, apart from the
 # compile options: its text and the name and text of every header of the chapter it includes,
-# directly or not. (Headers outside the chapter are the same for every chapter.)
+# directly or not. (Headers outside the chapter are the same for every chapter.) The key is
+# worked out when CMake configures, so every file read for it is a configure dependency: after
+# an edit, the next build configures again (a second) before it picks the objects, and an edited
+# copy is compiled instead of the unchanged earlier chapter's file it used to match.
 function(mailsteps_source_key source chapter_dir out)
     cmake_path(RELATIVE_PATH source BASE_DIRECTORY ${chapter_dir} OUTPUT_VARIABLE name)
     cmake_path(IS_PREFIX chapter_dir ${source} in_chapter)
@@ -48,6 +51,7 @@ function(mailsteps_source_key source chapter_dir out)
     endif()
     file(READ ${source} key)
     string(PREPEND key "${name}\n")
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${source})
     set(pending ${source})
     set(seen ${source})
     while(pending)
@@ -68,6 +72,7 @@ function(mailsteps_source_key source chapter_dir out)
                         if(in_chapter)
                             file(READ ${header} text)
                             string(APPEND key "${include}\n${text}")
+                            set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${header})
                         endif()
                     endif()
                     break()
