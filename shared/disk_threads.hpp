@@ -15,6 +15,8 @@ namespace mailsteps {
 // done on a network thread, it would stop every other session on that thread meanwhile. So a
 // session hands the work to these threads and waits for it the way it waits for the network,
 // and many fsyncs are in flight at once, which the file system's journal commits together.
+// Other work that would hold a network thread as long goes here too, such as checking a
+// password: crypt(3) is slow on purpose.
 class DiskThreads {
 public:
     explicit DiskThreads(unsigned count) : pool_(count) {}

@@ -115,7 +115,13 @@ private:
         auto address = accounts::normalize_address(user.find('@') == std::string::npos
                                                        ? user + "@" + options_.default_domain
                                                        : user);
-        if (!address || !options_.users->authenticate(*address, password)) {
+        // crypt(3) is slow on purpose, tens of milliseconds of CPU: on a network thread it would
+        // stop every other session there, so it runs on the disk threads, like a wait for the disk.
+        bool accepted = false;
+        if (address) {
+            accepted = co_await options_.disk->run([&] { return options_.users->authenticate(*address, password); });
+        }
+        if (!accepted) {
             client_.log().info("user=", user, " status=login-failed");
             options_.throttle->record_failure(client_.remote_endpoint().address());
             co_await pause(options_.login_failure_delay); // makes guessing passwords slow
@@ -149,7 +155,13 @@ private:
             if (command->verb == Verb::quit) {
                 co_return true;
             }
-            std::string response = execute(maildrop, *command);
+            // RETR and TOP read a file, which may wait for the disk: on a disk thread.
+            std::string response;
+            if (command->verb == Verb::retr || command->verb == Verb::top) {
+                response = co_await options_.disk->run([&] { return execute(maildrop, *command); });
+            } else {
+                response = execute(maildrop, *command);
+            }
             co_await send(response);
         }
         co_return false;

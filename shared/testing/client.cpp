@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <system_error>
 
@@ -95,8 +96,9 @@ std::optional<std::string> LineClient::read_line(std::chrono::milliseconds timeo
             buffer_.erase(0, end + 2);
             return line;
         }
+        // Past the deadline (or with a timeout of 0) it still takes what has already arrived.
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0 || !fill(left)) {
+        if (!fill(std::max(left, 0ms))) {
             return std::nullopt;
         }
     }

@@ -126,6 +126,30 @@ TEST(Pop3Logins, WrongPasswordIsAnsweredAfterTheDelay) {
     EXPECT_TRUE(client.login("alice@localhost", "secret").starts_with("+OK Logged in"));
 }
 
+// crypt(3) takes tens of milliseconds of CPU (about 30 here) and runs on a disk thread: with one
+// network thread, another session is answered again and again while a password is checked
+// (50 to 100 NOOPs here). When it ran on the network thread, it held every answer back until
+// it ended, and only 4 to 6 NOOPs fitted between its end and the login's answer.
+TEST(Pop3Logins, OtherSessionsAreAnsweredWhileAPasswordIsChecked) {
+    ChapterServer server({"--threads", "1"});
+    add_user(server, "alice@localhost", "secret");
+    add_user(server, "bob@localhost", "secret");
+    Pop3Client bob(server);
+    ASSERT_TRUE(bob.login("bob", "secret").starts_with("+OK Logged in"));
+    Pop3Client alice(server);
+    ASSERT_EQ(ask(alice, "USER alice"), "+OK Send PASS");
+
+    alice.send_line("PASS secret");
+    int answered = 0;
+    std::optional<std::string> logged_in;
+    while (!(logged_in = alice.read_line(0ms))) {
+        ASSERT_EQ(ask(bob, "NOOP"), "+OK Nothing happened");
+        ++answered;
+    }
+    EXPECT_TRUE(logged_in->starts_with("+OK Logged in")) << *logged_in;
+    EXPECT_GE(answered, 20);
+}
+
 TEST(Pop3Logins, TooManyFailuresCloseTheConnection) {
     ChapterServer server({"--login-failure-delay", "10ms"});
     add_user(server, "alice@localhost", "secret");
