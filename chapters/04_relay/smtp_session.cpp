@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <optional>
 #include <random>
+#include <system_error>
 
 namespace smtp {
 namespace {
@@ -41,6 +42,15 @@ struct Reply {
 };
 
 Reply from_error(const SyntaxError& error) { return {error.code, {error.status + " " + error.text}}; }
+
+// RFC 5321 4.2.2 and RFC 3463 3.4: a full disk is "452 4.3.1", insufficient system storage; any
+// other failure to store is a local error, 451 4.3.0. Both tell the client to try again later.
+Reply not_stored(std::error_code error, const std::string& what) {
+    if (error == std::errc::no_space_on_device) {
+        return {452, {"4.3.1 Insufficient system storage, please try again later"}};
+    }
+    return {451, {"4.3.0 " + what + ", please try again later"}};
+}
 
 std::string new_message_id() {
     thread_local std::mt19937_64 random{std::random_device{}()};
@@ -270,14 +280,14 @@ private:
             auto error = deliver_locally(options_.maildir_root, local, message.text(), options_.hostname, id, &stored);
             if (error) {
                 client_.log().error("id=", id, " from=<", sender, "> local delivery failed: ", error.message());
-                return {451, {"4.3.0 Local delivery failed, please try again later"}};
+                return not_stored(error, "Local delivery failed");
             }
         }
         if (!remote.recipients.empty()) {
             if (auto error = options_.relay->submit(remote, message.text(), id)) {
                 take_back(stored);
                 client_.log().error("id=", id, " from=<", sender, "> queueing failed: ", error.message());
-                return {451, {"4.3.0 Queueing failed, please try again later"}};
+                return not_stored(error, "Queueing failed");
             }
         }
         client_.log().info("id=", id, " from=<", sender, "> local=", local.recipients.size(),

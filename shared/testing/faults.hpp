@@ -4,12 +4,14 @@
 // run as root, for whom file modes are no obstacle, so these are faults root meets too.
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -73,6 +75,41 @@ private:
     std::filesystem::path path_;
     std::filesystem::path aside_;
     bool restored_ = false;
+};
+
+// A disk that is really full: a small tmpfs mounted over the directory `path`, where writes fail
+// with ENOSPC once `bytes` are used. The server reaches `path` by name, so it writes into the
+// small disk until unmount() or the end of the scope uncovers the directory beneath. Mounting
+// needs CAP_SYS_ADMIN, which root in a container may lack: the caller checks mounted().
+class SmallDisk {
+public:
+    SmallDisk(std::filesystem::path path, std::size_t bytes) : path_(std::move(path)) {
+        std::filesystem::create_directories(path_);
+        const std::string options = "size=" + std::to_string(bytes);
+        mounted_ = ::mount("mailsteps-test", path_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) == 0;
+        if (!mounted_) {
+            error_ = std::error_code(errno, std::system_category());
+        }
+    }
+    ~SmallDisk() { unmount(); }
+    SmallDisk(const SmallDisk&) = delete;
+    SmallDisk& operator=(const SmallDisk&) = delete;
+
+    bool mounted() const { return mounted_; }
+    const std::error_code& error() const { return error_; } // why mounting failed
+
+    void unmount() {
+        if (mounted_) {
+            mounted_ = false;
+            EXPECT_EQ(::umount2(path_.c_str(), MNT_DETACH), 0)
+                << "umount " << path_ << ": " << std::error_code(errno, std::system_category()).message();
+        }
+    }
+
+private:
+    std::filesystem::path path_;
+    bool mounted_ = false;
+    std::error_code error_;
 };
 
 } // namespace mailsteps::testing

@@ -1,6 +1,6 @@
-// Fault injection into the relay: the disk fills up (RLIMIT_FSIZE) or a directory of the queue
-// turns into a file (ENOTDIR) while a message is being queued, and the name server answers
-// garbage or nothing. Queueing that fails is a temporary failure that leaves no half file and,
+// Fault injection into the relay: the disk fills up (RLIMIT_FSIZE, or a small tmpfs for ENOSPC)
+// or a directory of the queue turns into a file (ENOTDIR) while a message is being queued, and
+// the name server answers garbage or nothing. Queueing that fails is a temporary failure that leaves no half file and,
 // RFC 5321 4.2.5, no copy delivered; a name server that fails us defers the message, which stays
 // queued and is tried again. Never a crash: every server here must exit cleanly at the end.
 #include "dns/dnsmasq.hpp"
@@ -95,6 +95,33 @@ TEST(RelayFaults, DiskFullGetsATemporaryFailureLeavesNoHalfFileAndTheRetryIsRela
         expect_temporary_failure(send_message(client, "alice@localhost", {"bob@example.test"}, text));
         EXPECT_NE(server.log().find("queueing failed: File too large"), std::string::npos) << server.log();
         EXPECT_EQ(all_files(queue_dir(server)), std::vector<fs::path>{}); // no half message in tmp/ or messages/
+        EXPECT_EQ(command(client, "NOOP").code, 250);
+    }
+    ASSERT_EQ(send_message(client, "alice@localhost", {"bob@example.test"}, text).code, 250);
+    expect_relayed_once(remote, server, text);
+}
+
+// A queue whose disk is really full (ENOSPC): RFC 5321 4.2.2's 452 with RFC 3463's 4.3.1.
+TEST(RelayFaults, FullQueueDiskGets452AndTheRetryIsRelayed) {
+    Dnsmasq dns(zone);
+    Remote remote;
+    ChapterServer server(relaying(dns.server(), remote.server.port("smtp")));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto text = big_text();
+    {
+        SmallDisk full(queue_dir(server), file_size_limit);
+        if (!full.mounted()) {
+            GTEST_SKIP() << "cannot mount a tmpfs here: " << full.error().message();
+        }
+        for (const char* directory : {"messages", "envelopes", "tmp"}) {
+            fs::create_directory(queue_dir(server) / directory);
+        }
+        auto reply = send_message(client, "alice@localhost", {"bob@example.test"}, text);
+        EXPECT_EQ(reply.code, 452) << reply;
+        EXPECT_TRUE(reply.last().starts_with("452 4.3.1 ")) << reply;
+        EXPECT_NE(server.log().find("queueing failed: No space left on device"), std::string::npos) << server.log();
+        EXPECT_EQ(all_files(queue_dir(server)), std::vector<fs::path>{});
         EXPECT_EQ(command(client, "NOOP").code, 250);
     }
     ASSERT_EQ(send_message(client, "alice@localhost", {"bob@example.test"}, text).code, 250);

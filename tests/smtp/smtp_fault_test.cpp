@@ -1,5 +1,5 @@
-// Fault injection into local delivery: the disk fills up (RLIMIT_FSIZE) or a directory of the
-// Maildir turns into a file (ENOTDIR) while the server runs. The contract, from RFC 5321 4.2.5:
+// Fault injection into local delivery: the disk fills up (RLIMIT_FSIZE, or a small tmpfs for
+// ENOSPC) or a directory of the Maildir turns into a file (ENOTDIR) while the server runs. The contract, from RFC 5321 4.2.5:
 // a message the server cannot store gets a temporary failure, after which the server must not
 // deliver it at all; so nothing of it may be visible in any new/, no half file stays in tmp/,
 // the server goes on serving, and once the fault is gone the client's retry is delivered.
@@ -59,6 +59,32 @@ TEST(SmtpFaults, DiskFullGetsATemporaryFailureLeavesNoHalfFileAndTheRetryIsDeliv
     ASSERT_EQ(files.size(), 1U);
     EXPECT_EQ(split_stored(read_file(files[0])).rest, text);
     EXPECT_EQ(files_in(mailbox(server, "bob") / "tmp"), std::vector<fs::path>{});
+}
+
+// A disk that is really full (ENOSPC, where the test above gets EFBIG) is said so: RFC 5321
+// 4.2.2's 452, insufficient system storage, with RFC 3463's 4.3.1, mail system full.
+TEST(SmtpFaults, FullDiskGets452AndTheRetryIsDelivered) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto text = big_text("bigger than the disk");
+    {
+        SmallDisk full(mail_root(server) / "localhost", file_size_limit);
+        if (!full.mounted()) {
+            GTEST_SKIP() << "cannot mount a tmpfs here: " << full.error().message();
+        }
+        auto reply = send_message(client, "alice@example.test", {"bob@localhost"}, text);
+        EXPECT_EQ(reply.code, 452) << reply;
+        EXPECT_TRUE(reply.last().starts_with("452 4.3.1 ")) << reply;
+        EXPECT_NE(server.log().find("No space left on device"), std::string::npos) << server.log();
+        EXPECT_EQ(all_files(mail_root(server)), std::vector<fs::path>{}); // nothing in new/ or tmp/
+        EXPECT_EQ(command(client, "NOOP").code, 250);
+    }
+    auto retried = send_message(client, "alice@example.test", {"bob@localhost"}, text);
+    ASSERT_EQ(retried.code, 250) << retried;
+    auto files = new_messages(mailbox(server, "bob"));
+    ASSERT_EQ(files.size(), 1U);
+    EXPECT_EQ(split_stored(read_file(files[0])).rest, text);
 }
 
 // RFC 5321 4.2.5 again: one reply covers every recipient, so a copy that cannot be stored
