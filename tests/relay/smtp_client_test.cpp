@@ -535,9 +535,12 @@ INSTANTIATE_TEST_SUITE_P(SmtpClientTest, MalformedGreeting,
 
 // ---- Real servers --------------------------------------------------------------------------
 
+// A free port on a loopback address no other test listens on: between this probe and
+// aiosmtpd's bind, another test's server given port 0 could take the same port on 127.0.0.1
+// (it happened once in CI), but not on 127.0.0.25.
 tcp::endpoint free_loopback_port() {
     asio::io_context io;
-    tcp::acceptor probe(io, loopback_any_port);
+    tcp::acceptor probe(io, {asio::ip::make_address_v4("127.0.0.25"), 0});
     return probe.local_endpoint();
 }
 
@@ -558,7 +561,7 @@ TEST_F(SmtpClientTest, AiosmtpdReceivesTheMessage) {
     auto endpoint = free_loopback_port();
     mailsteps::testing::Process aiosmtpd("/usr/bin/python3",
                                          {"-u", "-m", "aiosmtpd", "-n", "-s", "1000000", "-l",
-                                          "127.0.0.1:" + std::to_string(endpoint.port()), "-c",
+                                          endpoint.address().to_string() + ":" + std::to_string(endpoint.port()), "-c",
                                           "aiosmtpd.handlers.Debugging"});
     ASSERT_TRUE(wait_until_listening(endpoint)) << aiosmtpd.log();
 
