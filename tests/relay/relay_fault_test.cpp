@@ -74,6 +74,7 @@ std::string big_text() {
 }
 
 constexpr rlim_t file_size_limit = 64 * 1024; // the server's log stays well below it
+constexpr std::size_t small_disk_size = 64 * 1024; // a tmpfs that big_text() overfills
 
 // The remote server has the message exactly once, and the queue is empty again.
 void expect_relayed_once(const Remote& remote, const ChapterServer& server, const std::string& text) {
@@ -110,7 +111,7 @@ TEST(RelayFaults, FullQueueDiskGets452AndTheRetryIsRelayed) {
     greet(client);
     auto text = big_text();
     {
-        SmallDisk full(queue_dir(server), file_size_limit);
+        SmallDisk full(queue_dir(server), small_disk_size);
         if (!full.mounted()) {
             GTEST_SKIP() << "cannot mount a tmpfs here: " << full.error().message();
         }

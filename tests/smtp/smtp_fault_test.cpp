@@ -35,6 +35,7 @@ std::string big_text(const std::string& subject) {
 }
 
 constexpr rlim_t file_size_limit = 64 * 1024; // the server's log stays well below it
+constexpr std::size_t small_disk_size = 64 * 1024; // a tmpfs that big_text() overfills
 
 // The disk fills up in the middle of writing the message.
 TEST(SmtpFaults, DiskFullGetsATemporaryFailureLeavesNoHalfFileAndTheRetryIsDelivered) {
@@ -69,7 +70,7 @@ TEST(SmtpFaults, FullDiskGets452AndTheRetryIsDelivered) {
     greet(client);
     auto text = big_text("bigger than the disk");
     {
-        SmallDisk full(mail_root(server) / "localhost", file_size_limit);
+        SmallDisk full(mail_root(server) / "localhost", small_disk_size);
         if (!full.mounted()) {
             GTEST_SKIP() << "cannot mount a tmpfs here: " << full.error().message();
         }
