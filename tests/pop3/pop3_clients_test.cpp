@@ -1,4 +1,4 @@
-// End-to-end tests of the POP3 server with real clients: Python's poplib, curl and fetchmail
+// End-to-end tests of the POP3 server with real clients: Python's poplib, curl, fetchmail and mutt
 // fetch what SMTP delivered, or what a test wrote straight into a Maildir. What is checked is
 // what a user sees: the listing, the bytes of each message against the file it came from, and
 // which files are left once the client has quit.
@@ -318,6 +318,102 @@ TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
         EXPECT_EQ(std::count(downloaded.begin(), downloaded.end(), original), 1) << original;
     }
     EXPECT_TRUE(messages_in(alice).empty()) << "without 'keep' fetchmail deletes what it delivered";
+}
+
+// mutt is a full-screen program and needs a terminal: script(1) gives it one. `settings` is its
+// configuration (-n: no system muttrc) after the common part, ending with the keys it is to
+// "type" (push) and quit. HOME is `home`, so whatever mutt keeps of its own stays there.
+// mutt 2.2 sets ssl_force_tls by default: it sends STLS although CAPA does not offer it, and
+// gives up when refused (as fetchmail does without sslproto ''). This server has no TLS.
+RunResult run_mutt(const TempDir& home, const std::string& settings) {
+    auto muttrc = home.path() / "muttrc";
+    std::ofstream(muttrc) << "set ssl_force_tls = no\n"
+                          << "set folder = \"" << home.path().string() << "\"\n"
+                          << "set record = \"\"\n" // keep no copy of what is sent
+                          << "set mbox_type = Maildir\n"
+                          << "set pop_pass = \"" << password << "\"\n"
+                          << settings;
+    return run("/usr/bin/env", {"HOME=" + home.path().string(), "TERM=xterm", "/usr/bin/script", "--quiet",
+                                "--return", "--command", "mutt -n -F '" + muttrc.string() + "'", "/dev/null"});
+}
+
+// mutt's URL for alice's maildrop; the @ inside the user name is written %40 (RFC 3986 2.1).
+std::string mutt_pop_url(ChapterServer& server) {
+    return "pop://alice%40localhost@127.0.0.1:" + std::to_string(server.port("pop3")) + "/";
+}
+
+std::vector<std::string> contents_of(const std::vector<fs::path>& files) {
+    std::vector<std::string> contents;
+    for (const auto& file : files) {
+        contents.push_back(read_file(file));
+    }
+    std::sort(contents.begin(), contents.end());
+    return contents;
+}
+
+// fetch-mail (the G key) downloads every message into the spool mailbox, here a Maildir, and
+// with pop_delete deletes each one on the server. mutt stores them as they came, LF lines.
+TEST(Pop3Clients, MuttFetchesEveryMessageAndDeletesItOnTheServer) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", password);
+    deliver_to_alice(server, 3, "mutt");
+    auto alice = mailbox(server, "alice");
+    auto originals = contents_of(messages_in(alice));
+    ASSERT_EQ(originals.size(), 3U);
+
+    TempDir home;
+    auto inbox = home.path() / "inbox";
+    for (const char* part : {"cur", "new", "tmp"}) {
+        fs::create_directories(inbox / part);
+    }
+    auto fetched = run_mutt(home, "set spoolfile = \"" + inbox.string() + "\"\n"
+                                  "set pop_host = \"" + mutt_pop_url(server) + "\"\n"
+                                  "set pop_delete = yes\n"
+                                  "push \"<fetch-mail><quit>\"\n");
+    ASSERT_EQ(fetched.exit_code, 0) << fetched.out << server.log();
+
+    EXPECT_EQ(contents_of(messages_in(inbox)), originals) << "mutt's screen:\n" << fetched.out;
+    EXPECT_TRUE(messages_in(alice).empty()) << "pop_delete: mutt deletes what it fetched\n" << server.log();
+}
+
+// Opened as a folder, the maildrop is read the way mutt reads any POP3 mailbox: UIDL for the
+// ids, TOP n 0 for the index's headers, RETR for a message it needs whole. Here it copies every
+// message into a local Maildir, then leaves (<exit>: nothing deleted).
+TEST(Pop3Clients, MuttOpensTheMaildropAsAFolderAndCopiesEveryMessage) {
+    ChapterServer server({"--trace"});
+    add_user(server, "alice@localhost", password);
+    deliver_to_alice(server, 3, "mutt folder");
+    auto alice = mailbox(server, "alice");
+    auto files = messages_in(alice);
+    auto originals = contents_of(files);
+    ASSERT_EQ(originals.size(), 3U);
+
+    TempDir home;
+    auto copies = home.path() / "copies";
+    auto session = run_mutt(home, "set spoolfile = \"" + mutt_pop_url(server) + "\"\n"
+                                  "set confirmcreate = no\n"
+                                  "push \"<tag-pattern>~A<enter><tag-prefix><copy-message>" + copies.string() +
+                                  "<enter><exit>\"\n");
+    ASSERT_EQ(session.exit_code, 0) << session.out << server.log();
+
+    // A copy's header gains two fields that mutt writes itself, Content-Length: and Lines:.
+    std::vector<std::string> copied;
+    for (const auto& copy : contents_of(messages_in(copies))) {
+        auto body_at = copy.find("\n\n");
+        std::string header;
+        for (const auto& line : lines_of(copy.substr(0, body_at + 1))) {
+            if (!line.starts_with("Content-Length: ") && !line.starts_with("Lines: ")) {
+                header += line + "\n";
+            }
+        }
+        copied.push_back(header + copy.substr(body_at + 1));
+    }
+    std::sort(copied.begin(), copied.end());
+    EXPECT_EQ(copied, originals);
+    for (const char* used : {"C: UIDL", "C: TOP 1 0", "C: RETR 3"}) {
+        EXPECT_NE(server.log().find(used), std::string::npos) << used << " not in the trace:\n" << server.log();
+    }
+    EXPECT_EQ(messages_in(alice), files) << "<exit> leaves the maildrop as it was";
 }
 
 // Everything that makes byte-exactness hard, as CRLF lines: dots at the start of a line, a

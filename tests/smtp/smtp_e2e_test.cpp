@@ -1,6 +1,6 @@
 // End-to-end tests of the SMTP server: the chapter's real program on port 0, real clients
-// (Python's smtplib, curl, swaks) and raw sockets. What is checked is what users see: replies,
-// the files in the Maildirs, exit codes, behaviour under load and on signals.
+// (Python's smtplib, curl, swaks, mutt) and raw sockets. What is checked is what users see:
+// replies, the files in the Maildirs, exit codes, behaviour under load and on signals.
 #include "smtp_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
@@ -113,6 +113,34 @@ TEST(SmtpClients, SwaksDelivers) {
     auto text = check_trace_headers(files[0], "alice@example.test", "bob@localhost", id);
     EXPECT_EQ(header_value("\n" + text, "Subject"), "swaks test");
     EXPECT_NE(text.find("\n\nHello from swaks.\n"), std::string::npos) << text;
+}
+
+// mutt in batch mode (-s, the body on stdin) sends with its own SMTP client. mutt 2.2 sets
+// ssl_force_tls by default and then asks for STARTTLS whether EHLO offers it or not; this
+// server has no TLS. Without a need for extensions mutt greets with HELO.
+TEST(SmtpClients, MuttSendsInBatchMode) {
+    ChapterServer server;
+    TempDir home;
+    auto muttrc = home.path() / "muttrc";
+    std::ofstream(muttrc) << "set smtp_url = \"smtp://127.0.0.1:" << server.port("smtp") << "/\"\n"
+                          << "set ssl_force_tls = no\n"
+                          << "set from = \"alice@example.test\"\n"
+                          << "set hostname = \"client.test\"\n"
+                          << "set record = \"\"\n"; // keep no copy of what is sent
+    const std::string body = "Hello from mutt.\n.a line that starts with a dot\n.\nthe end\n";
+    auto sent = run("/usr/bin/env", {"HOME=" + home.path().string(), "/usr/bin/mutt", "-n", "-F", muttrc.string(),
+                                     "-s", "mutt test", "--", "bob@localhost"},
+                    body);
+    ASSERT_EQ(sent.exit_code, 0) << sent.out << sent.err << server.log();
+    auto files = new_messages(mailbox(server, "bob"));
+    ASSERT_EQ(files.size(), 1U);
+    auto stored = split_stored(read_file(files[0]));
+    EXPECT_EQ(stored.return_path, "Return-Path: <alice@example.test>");
+    EXPECT_TRUE(stored.received.starts_with("Received: from client.test ([127.0.0.1]) ")) << stored.received;
+    EXPECT_NE(stored.received.find(" for <bob@localhost>; "), std::string::npos) << stored.received;
+    EXPECT_EQ(header_value("\n" + stored.rest, "Subject"), "mutt test");
+    EXPECT_EQ(header_value("\n" + stored.rest, "To"), "bob@localhost");
+    EXPECT_TRUE(stored.rest.ends_with("\n\n" + body)) << stored.rest;
 }
 
 // Maildir (http://cr.yp.to/proto/maildir.html): the file goes through tmp/ into new/; only
