@@ -1,8 +1,9 @@
 // End-to-end tests of the relay: the chapter's mailserver ("A") takes mail for example.test,
 // asks a real DNS server (dnsmasq) where it goes, and hands it to the MX host: a second
-// mailserver, or aiosmtpd scripted to refuse. Everything on 127.0.0.0/8.
+// mailserver, Postfix, or aiosmtpd scripted to refuse. Everything on 127.0.0.0/8.
 #include "dns/dnsmasq.hpp"
 #include "relay/fake_mx.hpp"
+#include "smtp/postfix.hpp"
 #include "smtp/smtp_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
@@ -28,11 +29,13 @@ using relay::tests::FakeMx;
 namespace {
 
 // The test zone: example.test has two MX hosts, 127.0.0.2 preferred over 127.0.0.3.
+// Postfix can only listen on 127.0.0.1 (an interface's own address), so postfix.test's MX is there.
 const std::vector<std::string> zone{
     "--mx-host=example.test,mx1.example.test,10", "--mx-host=example.test,mx2.example.test,20",
     "--host-record=mx1.example.test,127.0.0.2",   "--host-record=mx2.example.test,127.0.0.3",
     "--mx-host=nullmx.test,.,0",
     "--mx-host=loop.test,self.test,10",           "--host-record=self.test,127.0.0.1",
+    "--mx-host=postfix.test,mx.postfix.test,10",  "--host-record=mx.postfix.test,127.0.0.1",
 };
 
 // The chapter's own mailserver playing the MX host of example.test on `address`.
@@ -98,6 +101,33 @@ TEST(Relay, MessageArrivesAtTheMxHostByteExact) {
     ASSERT_NE(ours, std::string::npos) << stored;
     EXPECT_TRUE(stored.ends_with(text)) << stored;
     // The message is stored before the remote's 250 reaches us, so the log line may come later.
+    EXPECT_TRUE(eventually([&] { return server.log().find("status=sent") != std::string::npos; })) << server.log();
+}
+
+// Postfix as the MX host: the relay's SMTP client against the server much of the Internet's
+// mail goes through. Postfix's virtual(8) stores the message in its own Maildir.
+TEST(Relay, PostfixAsTheMxHostGetsTheMessageByteExact) {
+    if (auto why = Postfix::unavailable()) {
+        GTEST_SKIP() << *why;
+    }
+    Dnsmasq dns(zone);
+    Postfix postfix({.users = {"bob"}});
+    ChapterServer server(relaying(dns, postfix.port()));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@postfix.test", text).code, 250);
+    auto inbox = postfix.maildir("bob") / "new";
+    ASSERT_TRUE(eventually([&] { return files_in(inbox).size() == 1; }, 30s)) << server.log() << postfix.log();
+    auto stored = read_file(files_in(inbox).front());
+    // Postfix's trace headers (Return-Path:, X-Original-To:, Delivered-To:, Received:), then
+    // ours, then the message exactly as sent.
+    EXPECT_TRUE(stored.starts_with("Return-Path: <alice@localhost>\nX-Original-To: bob@postfix.test\n"
+                                   "Delivered-To: bob@postfix.test\n"))
+        << stored;
+    auto theirs = stored.find("\tby mx.postfix.test (Postfix) with ESMTP id ");
+    auto ours = stored.find("Received: from client.test ([127.0.0.1])\n\tby localhost (mailsteps) with ESMTP id ");
+    ASSERT_NE(theirs, std::string::npos) << stored;
+    ASSERT_NE(ours, std::string::npos) << stored;
+    EXPECT_LT(theirs, ours) << stored;
+    EXPECT_TRUE(stored.ends_with(text)) << stored;
     EXPECT_TRUE(eventually([&] { return server.log().find("status=sent") != std::string::npos; })) << server.log();
 }
 

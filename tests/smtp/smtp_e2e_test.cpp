@@ -1,6 +1,8 @@
 // End-to-end tests of the SMTP server: the chapter's real program on port 0, real clients
-// (Python's smtplib, curl, swaks, mutt) and raw sockets. What is checked is what users see:
-// replies, the files in the Maildirs, exit codes, behaviour under load and on signals.
+// (Python's smtplib, curl, swaks, mutt), Postfix relaying to it, and raw sockets. What is
+// checked is what users see: replies, the files in the Maildirs, exit codes, behaviour under
+// load and on signals.
+#include "postfix.hpp"
 #include "smtp_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
@@ -141,6 +143,34 @@ TEST(SmtpClients, MuttSendsInBatchMode) {
     EXPECT_EQ(header_value("\n" + stored.rest, "Subject"), "mutt test");
     EXPECT_EQ(header_value("\n" + stored.rest, "To"), "bob@localhost");
     EXPECT_TRUE(stored.rest.ends_with("\n\n" + body)) << stored.rest;
+}
+
+// Postfix, the MTA many mail servers run, hands a message to us with its smtp(8) client, as
+// it would to any next hop: EHLO, MAIL with SIZE=, the text dot-stuffed, 250, QUIT.
+TEST(SmtpClients, PostfixRelaysAMessageHere) {
+    if (auto why = Postfix::unavailable()) {
+        GTEST_SKIP() << *why;
+    }
+    ChapterServer server;
+    Postfix postfix({.relayhost = "[127.0.0.1]:" + std::to_string(server.port("smtp"))});
+    auto submitted = postfix.sendmail("alice@example.test", "bob@localhost", tricky_text);
+    ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err << postfix.log();
+
+    auto bob = mailbox(server, "bob");
+    ASSERT_TRUE(eventually([&] { return !new_messages(bob).empty(); }, 30s)) << postfix.log() << server.log();
+    auto files = new_messages(bob);
+    ASSERT_EQ(files.size(), 1U);
+    auto stored = split_stored(read_file(files[0]));
+    EXPECT_EQ(stored.return_path, "Return-Path: <alice@example.test>");
+    EXPECT_TRUE(stored.received.starts_with("Received: from mx.postfix.test ([127.0.0.1]) ")) << stored.received;
+    // Postfix puts its own Received:, Message-Id: and Date: in front; the rest arrives unchanged.
+    auto header_end = tricky_text.find("\n\n");
+    EXPECT_TRUE(stored.rest.starts_with("Received: by mx.postfix.test (Postfix")) << stored.rest;
+    EXPECT_TRUE(stored.rest.ends_with(tricky_text.substr(header_end))) << stored.rest;
+    for (std::string field : {"From", "To", "Subject"}) {
+        EXPECT_EQ(header_value("\n" + stored.rest, field), header_value("\n" + tricky_text, field)) << field;
+    }
+    EXPECT_NE(postfix.log().find("status=sent (250 2.0.0 Ok: queued as "), std::string::npos) << postfix.log();
 }
 
 // Maildir (http://cr.yp.to/proto/maildir.html): the file goes through tmp/ into new/; only

@@ -1,0 +1,173 @@
+#include "postfix.hpp"
+
+#include "shared/testing/files.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+
+namespace smtp::tests {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using mailsteps::testing::read_file;
+using mailsteps::testing::run;
+using mailsteps::testing::RunResult;
+
+namespace {
+
+const std::string postfix_program = "/usr/sbin/postfix";
+const std::string sendmail_program = "/usr/sbin/sendmail";
+
+// A port the OS says is free on 127.0.0.1. Someone may take it before Postfix does; then
+// Postfix does not start, and the constructor tries another.
+std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+    ::close(fd);
+    if (!bound) {
+        throw std::runtime_error("no free port on 127.0.0.1");
+    }
+    return ntohs(address.sin_port);
+}
+
+} // namespace
+
+std::optional<std::string> Postfix::unavailable() {
+    if (::geteuid() != 0) {
+        return "Postfix's master must be started by root";
+    }
+    if (!fs::exists(postfix_program) || !fs::exists(sendmail_program) || ::getpwnam("postfix") == nullptr) {
+        return "Postfix is not installed (apt-get install postfix)";
+    }
+    return std::nullopt;
+}
+
+Postfix::Postfix(Options options) : options_(std::move(options)) {
+    const passwd* postfix = ::getpwnam("postfix");
+    if (postfix == nullptr) {
+        throw std::runtime_error("no postfix user");
+    }
+    // The postfix user must reach its queue and the Maildirs below the work directory.
+    fs::permissions(work_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                      fs::perms::others_read | fs::perms::others_exec);
+    for (const char* directory : {"etc", "spool", "data", "mail"}) {
+        fs::create_directory(work_.path() / directory);
+    }
+    for (const char* owned : {"data", "mail"}) {
+        if (::chown((work_.path() / owned).c_str(), postfix->pw_uid, postfix->pw_gid) != 0) {
+            throw std::runtime_error("cannot give the postfix user its directory " + std::string(owned));
+        }
+    }
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        if (start()) {
+            return;
+        }
+    }
+    throw std::runtime_error("Postfix did not start; its log:\n" + log());
+}
+
+bool Postfix::start() {
+    port_ = free_port();
+    write_config();
+    started_ = run(postfix_program, {"-c", etc().string(), "start"}).exit_code == 0;
+    return started_;
+}
+
+void Postfix::write_config() const {
+    const passwd* postfix = ::getpwnam("postfix");
+    const fs::path& work = work_.path();
+    // Postfix 3.7's defaults but for: its own directories, loopback only, no DNS, no local
+    // delivery, virtual(8) Maildirs for `domain`, and mail from 127.0.0.1 treated as from any
+    // other client (as local, Postfix would add the Date: and Message-Id: it lacks).
+    std::ofstream(etc() / "main.cf") << "compatibility_level = 3.6\n"
+                                     << "config_directory = " << etc().string() << "\n"
+                                     << "queue_directory = " << (work / "spool").string() << "\n"
+                                     << "data_directory = " << (work / "data").string() << "\n"
+                                     << "maillog_file = " << (work / "maillog").string() << "\n"
+                                     << "maillog_file_prefixes = " << work.string() << "\n"
+                                     << "myhostname = mx.postfix.test\n"
+                                     << "mydestination =\n"
+                                     << "inet_interfaces = 127.0.0.1\n"
+                                     << "inet_protocols = ipv4\n"
+                                     << "mynetworks = 127.0.0.0/8\n"
+                                     << "relayhost = " << options_.relayhost << "\n"
+                                     << "local_header_rewrite_clients =\n"
+                                     << "smtpd_peername_lookup = no\n"
+                                     << "smtp_dns_support_level = disabled\n"
+                                     << "smtp_host_lookup = native\n"
+                                     << "alias_maps =\n"
+                                     << "alias_database =\n"
+                                     << "biff = no\n"
+                                     << "virtual_mailbox_domains = " << options_.domain << "\n"
+                                     << "virtual_mailbox_base = " << (work / "mail").string() << "\n"
+                                     << "virtual_mailbox_maps = texthash:" << (etc() / "mailboxes").string() << "\n"
+                                     << "virtual_uid_maps = static:" << postfix->pw_uid << "\n"
+                                     << "virtual_gid_maps = static:" << postfix->pw_gid << "\n";
+    // Only the services these tests use. smtp and relay are the client: with no relayhost,
+    // Postfix has nowhere to send anything but the local Maildirs.
+    std::ofstream(etc() / "master.cf")
+        << "# service  type       private unpriv chroot wakeup maxproc command\n"
+        << "127.0.0.1:" << port_ << " inet n     -      n      -      -       smtpd\n"
+        << "pickup     unix       n       -      n      60     1       pickup\n"
+        << "cleanup    unix       n       -      n      -      0       cleanup\n"
+        << "qmgr       unix       n       -      n      300    1       qmgr\n"
+        << "rewrite    unix       -       -      n      -      -       trivial-rewrite\n"
+        << "bounce     unix       -       -      n      -      0       bounce\n"
+        << "defer      unix       -       -      n      -      0       bounce\n"
+        << "trace      unix       -       -      n      -      0       bounce\n"
+        << "verify     unix       -       -      n      -      1       verify\n"
+        << "proxymap   unix       -       -      n      -      -       proxymap\n"
+        << "error      unix       -       -      n      -      -       error\n"
+        << "retry      unix       -       -      n      -      -       error\n"
+        << "discard    unix       -       -      n      -      -       discard\n"
+        << "virtual    unix       -       n      n      -      -       virtual\n"
+        << "smtp       unix       -       -      n      -      -       smtp\n"
+        << "relay      unix       -       -      n      -      -       smtp\n"
+        << "anvil      unix       -       -      n      -      1       anvil\n"
+        << "scache     unix       -       -      n      -      1       scache\n"
+        << "postlog    unix-dgram n       -      n      -      1       postlogd\n";
+    std::ofstream mailboxes(etc() / "mailboxes");
+    for (const auto& user : options_.users) {
+        mailboxes << user << "@" << options_.domain << " " << user << "/\n"; // the slash: a Maildir
+    }
+}
+
+Postfix::~Postfix() {
+    if (!started_) {
+        return;
+    }
+    pid_t master = 0;
+    std::ifstream(work_.path() / "spool" / "pid" / "master.pid") >> master;
+    run(postfix_program, {"-c", etc().string(), "stop"});
+    // `postfix stop` asks the master to end; give it and its daemons 10 s, then insist.
+    for (int i = 0; master > 0 && ::kill(master, 0) == 0; ++i) {
+        if (i == 100) {
+            ::kill(master, SIGKILL);
+            break;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+}
+
+RunResult Postfix::sendmail(const std::string& from, const std::string& to, const std::string& text) const {
+    return run(sendmail_program, {"-C", etc().string(), "-i", "-f", from, "--", to}, text);
+}
+
+std::string Postfix::log() const {
+    return read_file(work_.path() / "maillog");
+}
+
+} // namespace smtp::tests
