@@ -342,6 +342,18 @@ std::string mutt_pop_url(ChapterServer& server) {
     return "pop://alice%40localhost@127.0.0.1:" + std::to_string(server.port("pop3")) + "/";
 }
 
+// A copy mutt made, without the two header fields it writes itself, Content-Length: and Lines:.
+std::string without_mutts_fields(const std::string& copy) {
+    auto body_at = copy.find("\n\n");
+    std::string header;
+    for (const auto& line : lines_of(copy.substr(0, body_at + 1))) {
+        if (!line.starts_with("Content-Length: ") && !line.starts_with("Lines: ")) {
+            header += line + "\n";
+        }
+    }
+    return header + copy.substr(body_at + 1);
+}
+
 std::vector<std::string> contents_of(const std::vector<fs::path>& files) {
     std::vector<std::string> contents;
     for (const auto& file : files) {
@@ -396,17 +408,9 @@ TEST(Pop3Clients, MuttOpensTheMaildropAsAFolderAndCopiesEveryMessage) {
                                   "<enter><exit>\"\n");
     ASSERT_EQ(session.exit_code, 0) << session.out << server.log();
 
-    // A copy's header gains two fields that mutt writes itself, Content-Length: and Lines:.
     std::vector<std::string> copied;
     for (const auto& copy : contents_of(messages_in(copies))) {
-        auto body_at = copy.find("\n\n");
-        std::string header;
-        for (const auto& line : lines_of(copy.substr(0, body_at + 1))) {
-            if (!line.starts_with("Content-Length: ") && !line.starts_with("Lines: ")) {
-                header += line + "\n";
-            }
-        }
-        copied.push_back(header + copy.substr(body_at + 1));
+        copied.push_back(without_mutts_fields(copy));
     }
     std::sort(copied.begin(), copied.end());
     EXPECT_EQ(copied, originals);

@@ -29,7 +29,8 @@ using relay::tests::FakeMx;
 namespace {
 
 // The test zone: example.test has two MX hosts, 127.0.0.2 preferred over 127.0.0.3.
-// Postfix can only listen on 127.0.0.1 (an interface's own address), so postfix.test's MX is there.
+// Postfix's inet_interfaces must be an interface's own address, and lo has only 127.0.0.1, so
+// postfix.test's MX is there.
 const std::vector<std::string> zone{
     "--mx-host=example.test,mx1.example.test,10", "--mx-host=example.test,mx2.example.test,20",
     "--host-record=mx1.example.test,127.0.0.2",   "--host-record=mx2.example.test,127.0.0.3",

@@ -13,6 +13,8 @@
 #include "shared/testing/process.hpp"
 #include "shared/testing/temp_dir.hpp"
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -55,6 +57,8 @@ private:
     std::filesystem::path etc() const { return work_.path() / "etc"; }
 
     Options options_;
+    uid_t uid_ = 0; // the postfix user's, which runs virtual(8) and owns the Maildirs
+    gid_t gid_ = 0;
     mailsteps::testing::TempDir work_;
     std::uint16_t port_ = 0;
     bool started_ = false;

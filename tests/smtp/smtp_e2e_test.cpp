@@ -119,7 +119,7 @@ TEST(SmtpClients, SwaksDelivers) {
 
 // mutt in batch mode (-s, the body on stdin) sends with its own SMTP client. mutt 2.2 sets
 // ssl_force_tls by default and then asks for STARTTLS whether EHLO offers it or not; this
-// server has no TLS. Without a need for extensions mutt greets with HELO.
+// server has no TLS.
 TEST(SmtpClients, MuttSendsInBatchMode) {
     ChapterServer server;
     TempDir home;
@@ -146,7 +146,7 @@ TEST(SmtpClients, MuttSendsInBatchMode) {
 }
 
 // Postfix, the MTA many mail servers run, hands a message to us with its smtp(8) client, as
-// it would to any next hop: EHLO, MAIL with SIZE=, the text dot-stuffed, 250, QUIT.
+// it would to any next hop.
 TEST(SmtpClients, PostfixRelaysAMessageHere) {
     if (auto why = Postfix::unavailable()) {
         GTEST_SKIP() << *why;
@@ -163,7 +163,8 @@ TEST(SmtpClients, PostfixRelaysAMessageHere) {
     auto stored = split_stored(read_file(files[0]));
     EXPECT_EQ(stored.return_path, "Return-Path: <alice@example.test>");
     EXPECT_TRUE(stored.received.starts_with("Received: from mx.postfix.test ([127.0.0.1]) ")) << stored.received;
-    // Postfix puts its own Received:, Message-Id: and Date: in front; the rest arrives unchanged.
+    // Postfix puts its Received: in front and adds the Message-Id: and Date: the message lacks
+    // at the end of the header; the rest arrives unchanged.
     auto header_end = tricky_text.find("\n\n");
     EXPECT_TRUE(stored.rest.starts_with("Received: by mx.postfix.test (Postfix")) << stored.rest;
     EXPECT_TRUE(stored.rest.ends_with(tricky_text.substr(header_end))) << stored.rest;
