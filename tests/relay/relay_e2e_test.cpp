@@ -132,6 +132,35 @@ TEST(Relay, PostfixAsTheMxHostGetsTheMessageByteExact) {
     EXPECT_TRUE(eventually([&] { return server.log().find("status=sent") != std::string::npos; })) << server.log();
 }
 
+// Postfix refuses a recipient it has no mailbox for at RCPT (smtpd_reject_unlisted_recipient).
+// The relay bounces that one to the sender with Postfix's own words in the DSN, and the other
+// recipient of the same message still gets it.
+TEST(Relay, PostfixRefusesAnUnknownUserAndTheSenderIsToldWhy) {
+    if (auto why = Postfix::unavailable()) {
+        GTEST_SKIP() << *why;
+    }
+    Dnsmasq dns(zone);
+    Postfix postfix({.users = {"bob"}});
+    ChapterServer server(relaying(dns, postfix.port()));
+    LineClient client(server.port("smtp"));
+    read_reply(client);
+    command(client, "EHLO client.test");
+    auto reply = send_message(client, "alice@localhost", {"bob@postfix.test", "nobody@postfix.test"}, text);
+    ASSERT_EQ(reply.code, 250) << reply;
+
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 1; }, 30s))
+        << server.log() << postfix.log();
+    auto dsn = read_file(local_inbox(server, "alice").front());
+    EXPECT_NE(dsn.find("Final-Recipient: rfc822; nobody@postfix.test"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Action: failed"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Status: 5.1.1"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("User unknown in virtual mailbox table"), std::string::npos) << dsn;
+    EXPECT_EQ(dsn.find("Final-Recipient: rfc822; bob@postfix.test"), std::string::npos) << dsn;
+    auto inbox = postfix.maildir("bob") / "new";
+    ASSERT_TRUE(eventually([&] { return files_in(inbox).size() == 1; }, 30s)) << server.log() << postfix.log();
+    EXPECT_TRUE(read_file(files_in(inbox).front()).ends_with(text));
+}
+
 TEST(Relay, MixedEnvelopeDeliversLocallyAndRelaysTheRest) {
     Dnsmasq dns(zone);
     RemoteServer remote("127.0.0.2");
