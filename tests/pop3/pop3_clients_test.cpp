@@ -273,6 +273,28 @@ std::optional<std::string> without_fetchmail_received(const std::string& message
     return std::nullopt;
 }
 
+// Runs fetchmail once for alice, writing each message into `downloads` with a small MDA, which
+// gets it on stdin with LF line ends (stripcr is on with an MDA). HOME is `home`, where fetchmail
+// keeps .fetchids: the UIDL ids of the messages it has seen, which `keep` makes it remember.
+// Without sslproto '' fetchmail sends STLS even though CAPA does not offer it, and gives up when
+// refused. Exit code 0: mail was fetched; 1: there was none to fetch.
+RunResult run_fetchmail(ChapterServer& server, const TempDir& home, const fs::path& downloads, bool keep) {
+    fs::create_directories(downloads);
+    auto rcfile = home.path() / "fetchmailrc";
+    std::ofstream(rcfile) << "set no bouncemail\n"
+                          << "poll 127.0.0.1 with protocol pop3 and port " << server.port("pop3")
+                          << " and timeout 30:\n"
+                          << "    user \"alice@localhost\" with password \"" << password << "\" is \"" << local_user()
+                          << "\" here\n"
+                          << "    sslproto ''\n"
+                          << "    no rewrite\n"
+                          << (keep ? "    keep\n" : "")
+                          << "    mda \"/bin/sh -c 'cat > " << downloads.string() << "/message.$$'\"\n";
+    fs::permissions(rcfile, fs::perms::owner_read | fs::perms::owner_write); // fetchmail insists
+    return run("/usr/bin/env", {"HOME=" + home.path().string(), "/usr/bin/fetchmail", "--nosyslog", "--fetchmailrc",
+                                rcfile.string(), "--pidfile", (home.path() / "fetchmail.pid").string()});
+}
+
 TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
     ChapterServer server;
     add_user(server, "alice@localhost", password);
@@ -284,25 +306,9 @@ TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
     }
     ASSERT_EQ(originals.size(), 5U);
 
-    // HOME is a fresh directory, so fetchmail's state (.fetchids) starts empty and stays here.
     TempDir home;
     auto downloads = home.path() / "downloads";
-    fs::create_directory(downloads);
-    auto rcfile = home.path() / "fetchmailrc";
-    // Without sslproto '' fetchmail sends STLS even though CAPA does not offer it, and gives up
-    // when refused. The MDA gets each message on stdin with LF line ends (stripcr is on with an MDA).
-    std::ofstream(rcfile) << "set no bouncemail\n"
-                          << "poll 127.0.0.1 with protocol pop3 and port " << server.port("pop3")
-                          << " and timeout 30:\n"
-                          << "    user \"alice@localhost\" with password \"" << password << "\" is \"" << local_user()
-                          << "\" here\n"
-                          << "    sslproto ''\n"
-                          << "    no rewrite\n"
-                          << "    mda \"/bin/sh -c 'cat > " << downloads.string() << "/message.$$'\"\n";
-    fs::permissions(rcfile, fs::perms::owner_read | fs::perms::owner_write); // fetchmail insists
-    auto fetched = run("/usr/bin/env", {"HOME=" + home.path().string(), "/usr/bin/fetchmail", "--nosyslog",
-                                        "--fetchmailrc", rcfile.string(), "--pidfile",
-                                        (home.path() / "fetchmail.pid").string()});
+    auto fetched = run_fetchmail(server, home, downloads, false);
     ASSERT_EQ(fetched.exit_code, 0) << fetched.out << fetched.err << server.log();
 
     // Every original must arrive exactly once, unchanged but for fetchmail's own Received:.
@@ -318,6 +324,33 @@ TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
         EXPECT_EQ(std::count(downloaded.begin(), downloaded.end(), original), 1) << original;
     }
     EXPECT_TRUE(messages_in(alice).empty()) << "without 'keep' fetchmail deletes what it delivered";
+}
+
+// RFC 1939 7: a message keeps its UIDL id from session to session, so fetchmail with `keep`
+// leaves the messages on the server and fetches only the new ones the next time.
+TEST(Pop3Clients, FetchmailWithKeepFetchesOnlyWhatIsNew) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", password);
+    deliver_to_alice(server, 3, "kept");
+    auto alice = mailbox(server, "alice");
+    TempDir home;
+
+    auto first = run_fetchmail(server, home, home.path() / "first", true);
+    ASSERT_EQ(first.exit_code, 0) << first.out << first.err << server.log();
+    EXPECT_EQ(files_in(home.path() / "first").size(), 3U);
+    EXPECT_EQ(messages_in(alice).size(), 3U) << "keep: nothing is deleted";
+
+    deliver_to_alice(server, 1, "new");
+    auto second = run_fetchmail(server, home, home.path() / "second", true);
+    ASSERT_EQ(second.exit_code, 0) << second.out << second.err << server.log();
+    auto fetched = files_in(home.path() / "second");
+    ASSERT_EQ(fetched.size(), 1U) << second.out << second.err;
+    EXPECT_NE(read_file(fetched[0]).find("\nSubject: new 1\n"), std::string::npos) << read_file(fetched[0]);
+
+    auto third = run_fetchmail(server, home, home.path() / "third", true);
+    EXPECT_EQ(third.exit_code, 1) << "nothing new to fetch\n" << third.out << third.err;
+    EXPECT_TRUE(files_in(home.path() / "third").empty());
+    EXPECT_EQ(messages_in(alice).size(), 4U);
 }
 
 // mutt is a full-screen program and needs a terminal: script(1) gives it one. `settings` is its
