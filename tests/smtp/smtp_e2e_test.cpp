@@ -174,6 +174,33 @@ TEST(SmtpClients, PostfixRelaysAMessageHere) {
     EXPECT_NE(postfix.log().find("status=sent (250 2.0.0 Ok: queued as "), std::string::npos) << postfix.log();
 }
 
+// Twenty messages queued at once: Postfix sends them over several connections, reuses some
+// (with an RSET between transactions when it caches a connection), and each arrives once.
+TEST(SmtpClients, PostfixDeliversTwentyQueuedMessagesEachOnce) {
+    if (auto why = Postfix::unavailable()) {
+        GTEST_SKIP() << *why;
+    }
+    constexpr int count = 20;
+    ChapterServer server;
+    Postfix postfix({.relayhost = "[127.0.0.1]:" + std::to_string(server.port("smtp"))});
+    std::multiset<std::string> sent;
+    for (int i = 1; i <= count; ++i) {
+        auto subject = "queued " + std::to_string(i);
+        auto submitted = postfix.sendmail("alice@example.test", "bob@localhost", "Subject: " + subject + "\n\nHello\n");
+        ASSERT_EQ(submitted.exit_code, 0) << submitted.out << submitted.err << postfix.log();
+        sent.insert(subject);
+    }
+
+    auto bob = mailbox(server, "bob");
+    EXPECT_TRUE(eventually([&] { return new_messages(bob).size() >= std::size_t{count}; }, 60s))
+        << postfix.log() << server.log();
+    std::multiset<std::string> arrived;
+    for (const auto& file : new_messages(bob)) {
+        arrived.insert(header_value(read_file(file), "Subject"));
+    }
+    EXPECT_EQ(arrived, sent);
+}
+
 // Maildir (http://cr.yp.to/proto/maildir.html): the file goes through tmp/ into new/; only
 // the owner may read the mail.
 TEST(SmtpStorage, StoredFileHasTraceHeadersAndPrivateModes) {
