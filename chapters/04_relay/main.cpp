@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     mailsteps::add_duration_option(app, "--command-timeout", smtp.command_timeout, "Close a client silent this long");
     mailsteps::add_duration_option(app, "--data-timeout", smtp.data_timeout, "Close a client silent this long in DATA");
-    app.add_option("--dns-server", dns_server, "Name server as HOST:PORT (default: the first of /etc/resolv.conf)")
+    app.add_option("--dns-server", dns_server, "Name server as HOST:PORT (default: those in /etc/resolv.conf)")
         ->check(parses_as("HOST:PORT", dns::parse_server));
     app.add_option("--relay-port", relay_options.port, "Port of the MX hosts we relay to")->capture_default_str();
     app.add_option("--relay-network", relay_networks, "Clients in this CIDR block may relay (repeatable)")
