@@ -174,9 +174,9 @@ TEST(SmtpClients, PostfixRelaysAMessageHere) {
     EXPECT_NE(postfix.log().find("status=sent (250 2.0.0 Ok: queued as "), std::string::npos) << postfix.log();
 }
 
-// Twenty messages queued at once: Postfix sends them over several connections and reuses some,
-// with an RSET before each reuse (18 connections and 11 RSETs in one run here); each message
-// must arrive once.
+// Twenty messages queued at once: Postfix sends them over several connections and reuses some;
+// it sends RSET after a transaction to keep a connection for later (18 connections and 11
+// RSETs in one run here). Each message must arrive once.
 TEST(SmtpClients, PostfixDeliversTwentyQueuedMessagesEachOnce) {
     if (auto why = Postfix::unavailable()) {
         GTEST_SKIP() << *why;
