@@ -52,6 +52,16 @@ std::vector<fs::path> messages_in(const fs::path& maildir) {
     return files;
 }
 
+// The contents of `files`, sorted: what a set of messages holds, whatever their names.
+std::vector<std::string> contents_of(const std::vector<fs::path>& files) {
+    std::vector<std::string> contents;
+    for (const auto& file : files) {
+        contents.push_back(read_file(file));
+    }
+    std::sort(contents.begin(), contents.end());
+    return contents;
+}
+
 // The message file a UIDL id names (the file name up to any ":2,flags" suffix), if it exists.
 std::optional<fs::path> file_with_uid(const fs::path& maildir, const std::string& uid) {
     for (const auto& file : messages_in(maildir)) {
@@ -300,10 +310,7 @@ TEST(Pop3Clients, FetchmailDownloadsEveryMessageAndEmptiesTheMaildrop) {
     add_user(server, "alice@localhost", password);
     deliver_to_alice(server, 5, "fetchmail");
     auto alice = mailbox(server, "alice");
-    std::vector<std::string> originals;
-    for (const auto& file : messages_in(alice)) {
-        originals.push_back(read_file(file));
-    }
+    auto originals = contents_of(messages_in(alice));
     ASSERT_EQ(originals.size(), 5U);
 
     TempDir home;
@@ -385,15 +392,6 @@ std::string without_mutts_fields(const std::string& copy) {
         }
     }
     return header + copy.substr(body_at + 1);
-}
-
-std::vector<std::string> contents_of(const std::vector<fs::path>& files) {
-    std::vector<std::string> contents;
-    for (const auto& file : files) {
-        contents.push_back(read_file(file));
-    }
-    std::sort(contents.begin(), contents.end());
-    return contents;
 }
 
 // fetch-mail (the G key) downloads every message into the spool mailbox, here a Maildir, and

@@ -115,9 +115,9 @@ TEST(Relay, PostfixAsTheMxHostGetsTheMessageByteExact) {
     Postfix postfix({.users = {"bob"}});
     ChapterServer server(relaying(dns, postfix.port()));
     ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@postfix.test", text).code, 250);
-    auto inbox = postfix.maildir("bob") / "new";
-    ASSERT_TRUE(eventually([&] { return files_in(inbox).size() == 1; }, 30s)) << server.log() << postfix.log();
-    auto stored = read_file(files_in(inbox).front());
+    auto bob = postfix.maildir("bob");
+    ASSERT_TRUE(eventually([&] { return new_messages(bob).size() == 1; }, 30s)) << server.log() << postfix.log();
+    auto stored = read_file(new_messages(bob).front());
     // Postfix's trace headers (Return-Path:, X-Original-To:, Delivered-To:, Received:), then
     // ours, then the message exactly as sent.
     EXPECT_TRUE(stored.starts_with("Return-Path: <alice@localhost>\nX-Original-To: bob@postfix.test\n"
@@ -156,9 +156,9 @@ TEST(Relay, PostfixRefusesAnUnknownUserAndTheSenderIsToldWhy) {
     EXPECT_NE(dsn.find("Status: 5.1.1"), std::string::npos) << dsn;
     EXPECT_NE(dsn.find("User unknown in virtual mailbox table"), std::string::npos) << dsn;
     EXPECT_EQ(dsn.find("Final-Recipient: rfc822; bob@postfix.test"), std::string::npos) << dsn;
-    auto inbox = postfix.maildir("bob") / "new";
-    ASSERT_TRUE(eventually([&] { return files_in(inbox).size() == 1; }, 30s)) << server.log() << postfix.log();
-    EXPECT_TRUE(read_file(files_in(inbox).front()).ends_with(text));
+    auto bob = postfix.maildir("bob");
+    ASSERT_TRUE(eventually([&] { return new_messages(bob).size() == 1; }, 30s)) << server.log() << postfix.log();
+    EXPECT_TRUE(read_file(new_messages(bob).front()).ends_with(text));
 }
 
 TEST(Relay, MixedEnvelopeDeliversLocallyAndRelaysTheRest) {
