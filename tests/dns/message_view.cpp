@@ -1,0 +1,165 @@
+#include "message_view.hpp"
+
+#include <algorithm>
+
+namespace dns::view {
+
+namespace {
+
+using Packet = std::span<const std::uint8_t>;
+
+std::uint16_t u16_in(Packet packet, std::size_t at) {
+    return static_cast<std::uint16_t>(packet[at] << 8 | packet[at + 1]);
+}
+
+// Where the name at `at` ends in place, or nothing where read_name would fail: the same rules
+// (RFC 1035 4.1.4), labels before the first pointer inside [at, end), no name read.
+std::optional<std::size_t> skip_name(Packet packet, std::size_t at, std::size_t end) {
+    std::size_t segment_start = at;  // pointers must aim before the labels read since the last jump
+    std::size_t resume_at = 0;       // where the name ends in place, once a pointer is followed
+    std::size_t length = 1;          // on the wire, uncompressed: the labels and the zero octet
+    int hops = 0;
+    while (at < end) {
+        const std::uint8_t octet = packet[at];
+        if ((octet & 0xC0) == 0xC0) {
+            if (at + 1 >= end) {
+                return std::nullopt;
+            }
+            const std::size_t target = (octet & 0x3F) << 8 | packet[at + 1];
+            if (target >= segment_start || ++hops > 127) {
+                return std::nullopt;
+            }
+            resume_at = resume_at != 0 ? resume_at : at + 2;
+            at = segment_start = target;
+            end = packet.size();
+        } else if (octet == 0) {
+            return resume_at != 0 ? resume_at : at + 1;
+        } else if (octet > 63 || (length += 1 + octet) > 255 || octet >= end - at) {
+            return std::nullopt;
+        } else {
+            at += 1 + octet;
+        }
+    }
+    return std::nullopt;
+}
+
+// Whether [at, end) holds names that fill it exactly, then `fixed` more octets.
+bool names_fill(Packet packet, std::size_t at, std::size_t end, int names, std::size_t fixed) {
+    for (int i = 0; i < names; ++i) {
+        const auto next = skip_name(packet, at, end);
+        if (!next) {
+            return false;
+        }
+        at = *next;
+    }
+    return end - at == fixed;
+}
+
+// Whether [at, end) is a run of items, each a `size_octets`-octet length and that many octets.
+bool lengths_fill(Packet packet, std::size_t at, std::size_t end, std::size_t before_length,
+                  std::size_t size_octets) {
+    while (at < end) {
+        if (end - at < before_length + size_octets) {
+            return false;
+        }
+        at += before_length;
+        const std::size_t length = size_octets == 1 ? packet[at] : u16_in(packet, at);
+        at += size_octets;
+        if (length > end - at) {
+            return false;
+        }
+        at += length;
+    }
+    return true;
+}
+
+// RFC 1035 3.3, RFC 3596 2.2, RFC 6891 6.1.2: the RDATA checks parse_message makes.
+bool rdata_valid(Packet packet, Type type, std::size_t at, std::size_t end) {
+    switch (type) {
+    case Type::A:
+        return end - at == 4;
+    case Type::AAAA:
+        return end - at == 16;
+    case Type::MX:
+        return end - at >= 2 && names_fill(packet, at + 2, end, 1, 0);
+    case Type::CNAME:
+    case Type::NS:
+        return names_fill(packet, at, end, 1, 0);
+    case Type::SOA:
+        return names_fill(packet, at, end, 2, 5 * 4);
+    case Type::TXT:
+        return lengths_fill(packet, at, end, 0, 1);
+    case Type::OPT:
+        return lengths_fill(packet, at, end, 2, 2);  // option code, then its length
+    }
+    return true;
+}
+
+}  // namespace
+
+std::optional<MessageView> MessageView::parse(Packet packet) {
+    constexpr std::size_t header_size = 12;  // RFC 1035 4.1.1
+    if (packet.size() < header_size) {
+        return std::nullopt;
+    }
+    MessageView message(packet);
+    std::size_t at = header_size;
+    for (int i = 0; i < message.u16_at(4); ++i) {  // RFC 1035 4.1.2: the questions
+        const auto name_end = at < packet.size() ? skip_name(packet, at, packet.size()) : std::nullopt;
+        if (!name_end || packet.size() - *name_end < 4) {
+            return std::nullopt;
+        }
+        at = *name_end + 4;
+    }
+    const std::size_t answers = message.u16_at(6);
+    const std::size_t authority = message.u16_at(8);
+    const std::size_t records = answers + authority + message.u16_at(10);
+    constexpr std::size_t smallest_record = 1 + 10;  // the root as its name, no RDATA
+    message.records_.reserve(std::min(records, (packet.size() - at) / smallest_record));
+    for (std::size_t i = 0; i < records; ++i) {  // RFC 1035 4.1.3
+        const auto name_end = at < packet.size() ? skip_name(packet, at, packet.size()) : std::nullopt;
+        if (!name_end || packet.size() - *name_end < 10) {
+            return std::nullopt;
+        }
+        const RecordView record{
+            .name_at = at,
+            .type = static_cast<Type>(u16_in(packet, *name_end)),
+            .klass = u16_in(packet, *name_end + 2),
+            .ttl = static_cast<std::uint32_t>(u16_in(packet, *name_end + 4)) << 16 | u16_in(packet, *name_end + 6),
+            .rdata_at = *name_end + 10,
+            .rdata_length = u16_in(packet, *name_end + 8),
+        };
+        const std::size_t rdata_end = record.rdata_at + record.rdata_length;
+        if (rdata_end > packet.size() || !rdata_valid(packet, record.type, record.rdata_at, rdata_end)) {
+            return std::nullopt;
+        }
+        message.records_.push_back(record);
+        at = rdata_end;
+    }
+    message.answers_end_ = answers;
+    message.authority_end_ = answers + authority;
+    return message;
+}
+
+Name MessageView::name_at(std::size_t at) const {
+    Reader in(packet_, at, packet_.size());
+    return read_name(in);
+}
+
+rdata::Mx MessageView::mx(const RecordView& record) const {
+    return {u16_at(record.rdata_at), name_at(record.rdata_at + 2)};
+}
+
+rdata::A MessageView::a(const RecordView& record) const {
+    asio::ip::address_v4::bytes_type address;
+    std::copy_n(packet_.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), address.size(), address.begin());
+    return {asio::ip::address_v4(address)};
+}
+
+rdata::Aaaa MessageView::aaaa(const RecordView& record) const {
+    asio::ip::address_v6::bytes_type address;
+    std::copy_n(packet_.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), address.size(), address.begin());
+    return {asio::ip::address_v6(address)};
+}
+
+}  // namespace dns::view
