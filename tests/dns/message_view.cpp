@@ -1,6 +1,7 @@
 #include "message_view.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace dns::view {
 
@@ -15,9 +16,10 @@ std::uint16_t u16_in(Packet packet, std::size_t at) {
 // Where the name at `at` ends in place, or nothing where read_name would fail: the same rules
 // (RFC 1035 4.1.4), labels before the first pointer inside [at, end), no name read.
 std::optional<std::size_t> skip_name(Packet packet, std::size_t at, std::size_t end) {
-    std::size_t segment_start = at;  // pointers must aim before the labels read since the last jump
-    std::size_t resume_at = 0;       // where the name ends in place, once a pointer is followed
-    std::size_t length = 1;          // on the wire, uncompressed: the labels and the zero octet
+    constexpr int max_pointer_hops = 127;  // as read_name: a name has at most 127 labels
+    std::size_t segment_start = at;        // pointers must aim before the labels read since the last jump
+    std::optional<std::size_t> resume_at;  // where the name ends in place, once a pointer is followed
+    std::size_t length = 1;                // on the wire, uncompressed: the labels and the zero octet
     int hops = 0;
     while (at < end) {
         const std::uint8_t octet = packet[at];
@@ -26,24 +28,27 @@ std::optional<std::size_t> skip_name(Packet packet, std::size_t at, std::size_t 
                 return std::nullopt;
             }
             const std::size_t target = (octet & 0x3F) << 8 | packet[at + 1];
-            if (target >= segment_start || ++hops > 127) {
+            if (target >= segment_start || ++hops > max_pointer_hops) {
                 return std::nullopt;
             }
-            resume_at = resume_at != 0 ? resume_at : at + 2;
+            resume_at = resume_at.value_or(at + 2);
             at = segment_start = target;
             end = packet.size();
-        } else if (octet == 0) {
-            return resume_at != 0 ? resume_at : at + 1;
-        } else if (octet > 63 || (length += 1 + octet) > 255 || octet >= end - at) {
-            return std::nullopt;
-        } else {
-            at += 1 + octet;
+            continue;
         }
+        if (octet == 0) {
+            return resume_at.value_or(at + 1);
+        }
+        length += 1 + octet;
+        if (octet > max_label_length || length > max_name_length || octet >= end - at) {
+            return std::nullopt;
+        }
+        at += 1 + octet;
     }
     return std::nullopt;
 }
 
-// Whether [at, end) holds names that fill it exactly, then `fixed` more octets.
+// Whether [at, end) holds `names` names that fill it exactly but for `fixed` octets after them.
 bool names_fill(Packet packet, std::size_t at, std::size_t end, int names, std::size_t fixed) {
     for (int i = 0; i < names; ++i) {
         const auto next = skip_name(packet, at, end);
@@ -55,16 +60,26 @@ bool names_fill(Packet packet, std::size_t at, std::size_t end, int names, std::
     return end - at == fixed;
 }
 
-// Whether [at, end) is a run of items, each a `size_octets`-octet length and that many octets.
-bool lengths_fill(Packet packet, std::size_t at, std::size_t end, std::size_t before_length,
-                  std::size_t size_octets) {
+// RFC 1035 3.3.14: <character-string>s, each a length octet and that many octets.
+bool txt_strings_fill(Packet packet, std::size_t at, std::size_t end) {
     while (at < end) {
-        if (end - at < before_length + size_octets) {
+        const std::size_t length = packet[at++];
+        if (length > end - at) {
             return false;
         }
-        at += before_length;
-        const std::size_t length = size_octets == 1 ? packet[at] : u16_in(packet, at);
-        at += size_octets;
+        at += length;
+    }
+    return true;
+}
+
+// RFC 6891 6.1.2: options, each a code, a length and that many octets.
+bool edns_options_fill(Packet packet, std::size_t at, std::size_t end) {
+    while (at < end) {
+        if (end - at < 4) {
+            return false;
+        }
+        const std::size_t length = u16_in(packet, at + 2);
+        at += 4;
         if (length > end - at) {
             return false;
         }
@@ -75,24 +90,32 @@ bool lengths_fill(Packet packet, std::size_t at, std::size_t end, std::size_t be
 
 // RFC 1035 3.3, RFC 3596 2.2, RFC 6891 6.1.2: the RDATA checks parse_message makes.
 bool rdata_valid(Packet packet, Type type, std::size_t at, std::size_t end) {
+    constexpr std::size_t soa_integers = 5 * 4;  // SERIAL, REFRESH, RETRY, EXPIRE, MINIMUM
     switch (type) {
     case Type::A:
         return end - at == 4;
     case Type::AAAA:
         return end - at == 16;
     case Type::MX:
-        return end - at >= 2 && names_fill(packet, at + 2, end, 1, 0);
+        return end - at >= 2 && names_fill(packet, at + 2, end, 1, 0);  // after the preference
     case Type::CNAME:
     case Type::NS:
         return names_fill(packet, at, end, 1, 0);
     case Type::SOA:
-        return names_fill(packet, at, end, 2, 5 * 4);
+        return names_fill(packet, at, end, 2, soa_integers);
     case Type::TXT:
-        return lengths_fill(packet, at, end, 0, 1);
+        return txt_strings_fill(packet, at, end);
     case Type::OPT:
-        return lengths_fill(packet, at, end, 2, 2);  // option code, then its length
+        return edns_options_fill(packet, at, end);
     }
     return true;
+}
+
+// Asking a record for data of another type is a bug in the caller, not a bad packet.
+void expect_type(const RecordView& record, Type type) {
+    if (record.type != type) {
+        throw std::logic_error("a record asked for data of another type");
+    }
 }
 
 }  // namespace
@@ -105,7 +128,7 @@ std::optional<MessageView> MessageView::parse(Packet packet) {
     MessageView message(packet);
     std::size_t at = header_size;
     for (int i = 0; i < message.u16_at(4); ++i) {  // RFC 1035 4.1.2: the questions
-        const auto name_end = at < packet.size() ? skip_name(packet, at, packet.size()) : std::nullopt;
+        const auto name_end = skip_name(packet, at, packet.size());
         if (!name_end || packet.size() - *name_end < 4) {
             return std::nullopt;
         }
@@ -117,7 +140,7 @@ std::optional<MessageView> MessageView::parse(Packet packet) {
     constexpr std::size_t smallest_record = 1 + 10;  // the root as its name, no RDATA
     message.records_.reserve(std::min(records, (packet.size() - at) / smallest_record));
     for (std::size_t i = 0; i < records; ++i) {  // RFC 1035 4.1.3
-        const auto name_end = at < packet.size() ? skip_name(packet, at, packet.size()) : std::nullopt;
+        const auto name_end = skip_name(packet, at, packet.size());
         if (!name_end || packet.size() - *name_end < 10) {
             return std::nullopt;
         }
@@ -147,16 +170,19 @@ Name MessageView::name_at(std::size_t at) const {
 }
 
 rdata::Mx MessageView::mx(const RecordView& record) const {
+    expect_type(record, Type::MX);
     return {u16_at(record.rdata_at), name_at(record.rdata_at + 2)};
 }
 
 rdata::A MessageView::a(const RecordView& record) const {
+    expect_type(record, Type::A);
     asio::ip::address_v4::bytes_type address;
     std::copy_n(packet_.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), address.size(), address.begin());
     return {asio::ip::address_v4(address)};
 }
 
 rdata::Aaaa MessageView::aaaa(const RecordView& record) const {
+    expect_type(record, Type::AAAA);
     asio::ip::address_v6::bytes_type address;
     std::copy_n(packet_.begin() + static_cast<std::ptrdiff_t>(record.rdata_at), address.size(), address.begin());
     return {asio::ip::address_v6(address)};

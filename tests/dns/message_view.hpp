@@ -44,8 +44,12 @@ public:
     }
     std::span<const RecordView> additional() const { return records().subspan(authority_end_); }
 
-    // Decoded on demand; the record must be of the type asked for.
+    // Decoded on demand. Asking a record for another type's data throws std::logic_error.
     Name owner(const RecordView& record) const { return name_at(record.name_at); }
+    // The RDATA as it is in the packet: names in it may be compressed.
+    std::span<const std::uint8_t> rdata(const RecordView& record) const {
+        return packet_.subspan(record.rdata_at, record.rdata_length);
+    }
     rdata::Mx mx(const RecordView& record) const;
     rdata::A a(const RecordView& record) const;
     rdata::Aaaa aaaa(const RecordView& record) const;
