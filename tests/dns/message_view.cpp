@@ -127,16 +127,16 @@ std::optional<MessageView> MessageView::parse(Packet packet) {
     }
     MessageView message(packet);
     std::size_t at = header_size;
-    for (int i = 0; i < message.u16_at(4); ++i) {  // RFC 1035 4.1.2: the questions
+    for (int i = 0; i < u16_in(packet, 4); ++i) {  // RFC 1035 4.1.2: the questions
         const auto name_end = skip_name(packet, at, packet.size());
         if (!name_end || packet.size() - *name_end < 4) {
             return std::nullopt;
         }
         at = *name_end + 4;
     }
-    const std::size_t answers = message.u16_at(6);
-    const std::size_t authority = message.u16_at(8);
-    const std::size_t records = answers + authority + message.u16_at(10);
+    const std::size_t answers = u16_in(packet, 6);
+    const std::size_t authority = u16_in(packet, 8);
+    const std::size_t records = answers + authority + u16_in(packet, 10);
     constexpr std::size_t smallest_record = 1 + 10;  // the root as its name, no RDATA
     message.records_.reserve(std::min(records, (packet.size() - at) / smallest_record));
     for (std::size_t i = 0; i < records; ++i) {  // RFC 1035 4.1.3
