@@ -201,9 +201,9 @@ BENCHMARK(dns_parse_mx_answer_libresolv);
 // How a production resolver parses instead (tests/dns/message_view.hpp, like Unbound's
 // parse_packet): one pass that makes every check parse_message makes and only notes where each
 // record is, then decodes what the caller asks for. Measured three ways: the pass alone; then
-// also each MX exchange and address, what a mail server reads from this answer; then also every
-// owner name, the reading the libresolv anchor does. message_view_test.cpp holds the view to
-// parse_message's verdict on every packet. Items: packets.
+// also the answer's data, each MX exchange and address; then also every record's owner name,
+// nearly the reading the libresolv anchor does (it expands the question's name too).
+// message_view_test.cpp holds the view to parse_message's verdict on every packet. Items: packets.
 enum class ViewReading { index, mx_and_addresses, every_name };
 
 void dns_view(benchmark::State& state, ViewReading reading) {

@@ -18,7 +18,8 @@
 
 namespace dns::view {
 
-// RFC 1035 4.1.3: one resource record, as where its parts are in the packet.
+// RFC 1035 4.1.3: one resource record, as where its parts are in the packet. Only records that
+// MessageView::parse made may be given back to the view: it trusts their offsets.
 struct RecordView {
     std::size_t name_at = 0;
     Type type = Type::A;
