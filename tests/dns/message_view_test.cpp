@@ -145,10 +145,38 @@ TEST(MessageView, AgreesOnEveryOneOctetChange) {
     EXPECT_GT(rejected, 1000);
 }
 
+// A response header: ID 0x1234, QR set, `questions` questions and `answers` answers.
+Bytes header(std::uint8_t questions, std::uint8_t answers) {
+    return {0x12, 0x34, 0x80, 0x00, 0, questions, 0, answers, 0, 0, 0, 0};
+}
+
+// A compression pointer to `target` (RFC 1035 4.1.4).
+void append_pointer(Bytes& packet, std::size_t target) {
+    packet.insert(packet.end(), {static_cast<std::uint8_t>(0xC0 | target >> 8), static_cast<std::uint8_t>(target)});
+}
+
+// Where a limit is: parse_message accepts `at_limit` and rejects `past_limit` because `why`,
+// and the view reaches the same verdict on both.
+testing::AssertionResult agree_on_limit(const Bytes& at_limit, const Bytes& past_limit, const std::string& why) {
+    if (const auto error = parse_error(at_limit); error != "accepted") {
+        return testing::AssertionFailure() << "at the limit: " << error;
+    }
+    if (const auto error = parse_error(past_limit); error != why) {
+        return testing::AssertionFailure() << "past the limit: " << error << ", not " << why;
+    }
+    if (auto same = agree(at_limit); !same) {
+        return same << " (at the limit)";
+    }
+    if (auto same = agree(past_limit); !same) {
+        return same << " (past the limit)";
+    }
+    return testing::AssertionSuccess();
+}
+
 // An answer for the root of `type` whose RDATA is `rdata`.
 Bytes answer_with_rdata(dns::Type type, std::span<const std::uint8_t> rdata) {
     const auto type_code = static_cast<std::uint16_t>(type);
-    Bytes packet{0x12, 0x34, 0x80, 0x00, 0, 0, 0, 1, 0, 0, 0, 0};
+    Bytes packet = header(0, 1);
     packet.insert(packet.end(), {0, static_cast<std::uint8_t>(type_code >> 8), static_cast<std::uint8_t>(type_code),
                                  0, 1, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(rdata.size())});
     packet.insert(packet.end(), rdata.begin(), rdata.end());
@@ -184,7 +212,7 @@ TEST(MessageView, AgreesOnEveryCutOfEachTypesRdata) {
 // A question for a name of `length` octets on the wire, of 63-octet labels and one shorter.
 // (Lengths where the shorter one would be empty, (length - 1) % 64 == 1, are not used.)
 Bytes question_for_a_name_of(std::size_t length) {
-    Bytes packet{0x12, 0x34, 0x80, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    Bytes packet = header(1, 0);
     for (std::size_t left = length - 1; left > 0; left -= std::min<std::size_t>(left, 64)) {
         const std::size_t label = std::min<std::size_t>(left, 64) - 1;
         packet.push_back(static_cast<std::uint8_t>(label));
@@ -195,17 +223,13 @@ Bytes question_for_a_name_of(std::size_t length) {
 }
 
 TEST(MessageView, AgreesOnNamesOf255And256Octets) {
-    const Bytes longest = question_for_a_name_of(255);
-    EXPECT_EQ(parse_error(longest), "accepted");
-    EXPECT_TRUE(agree(longest));
-    const Bytes too_long = question_for_a_name_of(256);
-    EXPECT_EQ(parse_error(too_long), "name longer than 255 octets");
-    EXPECT_TRUE(agree(too_long));
+    EXPECT_TRUE(
+        agree_on_limit(question_for_a_name_of(255), question_for_a_name_of(256), "name longer than 255 octets"));
 }
 
 // Two questions: a 193-octet name, then a label of `label` octets and a pointer to that name.
 Bytes name_through_a_pointer_with_a_label_of(std::uint8_t label) {
-    Bytes packet{0x12, 0x34, 0x80, 0x00, 0, 2, 0, 0, 0, 0, 0, 0};
+    Bytes packet = header(2, 0);
     for (int i = 0; i < 3; ++i) {
         packet.push_back(63);
         packet.insert(packet.end(), 63, 'a');
@@ -213,45 +237,39 @@ Bytes name_through_a_pointer_with_a_label_of(std::uint8_t label) {
     packet.insert(packet.end(), {0, 0, 1, 0, 1});
     packet.push_back(label);
     packet.insert(packet.end(), label, 'b');
-    packet.insert(packet.end(), {0xC0, 12, 0, 1, 0, 1});
+    append_pointer(packet, 12);
+    packet.insert(packet.end(), {0, 1, 0, 1});
     return packet;
 }
 
 TEST(MessageView, AgreesOnNamesThatPassTheLimitThroughAPointer) {
-    const Bytes longest = name_through_a_pointer_with_a_label_of(61);  // 62 + 193 = 255 octets
-    EXPECT_EQ(parse_error(longest), "accepted");
-    EXPECT_TRUE(agree(longest));
-    const Bytes too_long = name_through_a_pointer_with_a_label_of(62);
-    EXPECT_EQ(parse_error(too_long), "name longer than 255 octets");
-    EXPECT_TRUE(agree(too_long));
+    EXPECT_TRUE(agree_on_limit(name_through_a_pointer_with_a_label_of(61),  // 62 + 193 = 255 octets
+                               name_through_a_pointer_with_a_label_of(62), "name longer than 255 octets"));
 }
 
 // An answer whose owner name takes `hops` pointers to reach the root: the first aims at a chain
 // of pointers kept in the RDATA of a record of unknown type, each aiming at the one before.
 Bytes answer_through_pointers(int hops) {
-    Bytes packet{0x12, 0x34, 0x80, 0x00, 0, 1, 0, 2, 0, 0, 0, 0};
+    Bytes packet = header(1, 2);
     packet.insert(packet.end(), {0, 0, 1, 0, 1});  // 12: the question, for the root
     const auto chain_length = static_cast<std::uint16_t>(2 * (hops - 1));
     packet.insert(packet.end(), {0, 0, 99, 0, 1, 0, 0, 0, 0});  // 17: an unknown type ...
-    packet.insert(packet.end(), {static_cast<std::uint8_t>(chain_length >> 8), static_cast<std::uint8_t>(chain_length)});
+    packet.insert(packet.end(),
+                  {static_cast<std::uint8_t>(chain_length >> 8), static_cast<std::uint8_t>(chain_length)});
     std::size_t previous = 12;
     for (int i = 0; i < hops - 1; ++i) {  // 28: ... holding the chain
         const std::size_t at = packet.size();
-        packet.insert(packet.end(), {static_cast<std::uint8_t>(0xC0 | previous >> 8), static_cast<std::uint8_t>(previous)});
+        append_pointer(packet, previous);
         previous = at;
     }
-    packet.insert(packet.end(), {static_cast<std::uint8_t>(0xC0 | previous >> 8), static_cast<std::uint8_t>(previous)});
+    append_pointer(packet, previous);
     packet.insert(packet.end(), {0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1});  // type A
     return packet;
 }
 
 TEST(MessageView, AgreesOn127And128PointerHops) {
-    const Bytes most = answer_through_pointers(127);
-    EXPECT_EQ(parse_error(most), "accepted");
-    EXPECT_TRUE(agree(most));
-    const Bytes too_many = answer_through_pointers(128);
-    EXPECT_EQ(parse_error(too_many), "too many compression pointers");
-    EXPECT_TRUE(agree(too_many));
+    EXPECT_TRUE(
+        agree_on_limit(answer_through_pointers(127), answer_through_pointers(128), "too many compression pointers"));
 }
 
 }  // namespace
