@@ -25,6 +25,19 @@ sockaddr_in ipv4_address(const std::string& host, std::uint16_t port) {
 
 } // namespace
 
+std::uint16_t free_tcp_port(const std::string& address) {
+    auto bound = ipv4_address(address, 0);
+    socklen_t length = sizeof bound;
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&bound), sizeof bound) == 0 &&
+                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length) == 0;
+    ::close(fd);
+    if (!ok) {
+        throw std::runtime_error("no free TCP port on " + address);
+    }
+    return ntohs(bound.sin_port);
+}
+
 LineClient::LineClient(std::uint16_t port, const std::string& host, const std::string& local_address) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {

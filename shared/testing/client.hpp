@@ -40,4 +40,9 @@ private:
     bool closed_ = false;
 };
 
+// A TCP port that is free on `address` now, for a server that cannot be given port 0 and
+// report its port (Postfix, aiosmtpd). Another program may take it first: callers retry or
+// use an address no other test listens on.
+std::uint16_t free_tcp_port(const std::string& address = "127.0.0.1");
+
 } // namespace mailsteps::testing

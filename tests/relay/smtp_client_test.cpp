@@ -4,6 +4,7 @@
 #include "smtp_client.hpp"
 
 #include "shared/testing/chapter.hpp"
+#include "shared/testing/client.hpp"
 #include "shared/testing/process.hpp"
 #include "shared/testing/temp_dir.hpp"
 
@@ -539,9 +540,8 @@ INSTANTIATE_TEST_SUITE_P(SmtpClientTest, MalformedGreeting,
 // aiosmtpd's bind, another test's server given port 0 could take the same port on 127.0.0.1
 // (it happened once in CI), but not on 127.0.0.25.
 tcp::endpoint free_loopback_port() {
-    asio::io_context io;
-    tcp::acceptor probe(io, {asio::ip::make_address_v4("127.0.0.25"), 0});
-    return probe.local_endpoint();
+    const std::string address = "127.0.0.25";
+    return {asio::ip::make_address_v4(address), mailsteps::testing::free_tcp_port(address)};
 }
 
 bool wait_until_listening(const tcp::endpoint& endpoint) {

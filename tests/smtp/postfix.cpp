@@ -1,11 +1,9 @@
 #include "postfix.hpp"
 
+#include "shared/testing/client.hpp"
 #include "shared/testing/files.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -14,6 +12,7 @@
 namespace smtp::tests {
 
 namespace fs = std::filesystem;
+using mailsteps::testing::free_tcp_port;
 using mailsteps::testing::read_file;
 using mailsteps::testing::run;
 using mailsteps::testing::RunResult;
@@ -22,23 +21,6 @@ namespace {
 
 const std::string postfix_program = "/usr/sbin/postfix";
 const std::string sendmail_program = "/usr/sbin/sendmail";
-
-// A port the OS says is free on 127.0.0.1. Someone may take it before Postfix does; then
-// Postfix does not start, and the constructor tries another.
-std::uint16_t free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    const bool bound = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                       ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-    ::close(fd);
-    if (!bound) {
-        throw std::runtime_error("no free port on 127.0.0.1");
-    }
-    return ntohs(address.sin_port);
-}
 
 } // namespace
 
@@ -70,6 +52,8 @@ Postfix::Postfix(Options options) : options_(std::move(options)) {
             throw std::runtime_error("cannot give the postfix user its directory " + std::string(owned));
         }
     }
+    // Another program may take the free port before Postfix binds it; then Postfix does not
+    // start, and it is tried again on another.
     for (int attempt = 0; attempt < 5; ++attempt) {
         if (start()) {
             return;
@@ -79,7 +63,7 @@ Postfix::Postfix(Options options) : options_(std::move(options)) {
 }
 
 bool Postfix::start() {
-    port_ = free_port();
+    port_ = free_tcp_port();
     write_config();
     started_ = run(postfix_program, {"-c", etc().string(), "start"}).exit_code == 0;
     return started_;
