@@ -13,49 +13,54 @@ std::uint16_t u16_in(Packet packet, std::size_t at) {
     return static_cast<std::uint16_t>(packet[at] << 8 | packet[at + 1]);
 }
 
-// Where the name at `at` ends in place, or nothing where read_name would fail: the same rules
-// (RFC 1035 4.1.4), labels before the first pointer inside [at, end), no name read.
-std::optional<std::size_t> skip_name(Packet packet, std::size_t at, std::size_t end) {
+// Where the name at `at` ends in place, or no_name where read_name would fail: the same rules
+// (RFC 1035 4.1.4), labels before the first pointer inside [at, end), no name read. Offsets, not
+// std::optional: GCC 12 hands an optional back through the stack, which cost this loop a third
+// of the parse (docs/performance.md).
+constexpr std::size_t no_name = 0;  // inside the header, so never where a name ends
+
+std::size_t skip_name(Packet packet, std::size_t at, std::size_t end) {
     constexpr int max_pointer_hops = 127;  // as read_name: a name has at most 127 labels
     std::size_t segment_start = at;        // pointers must aim before the labels read since the last jump
-    std::optional<std::size_t> resume_at;  // where the name ends in place, once a pointer is followed
+    std::size_t resume_at = no_name;       // where the name ends in place, once a pointer is followed
     std::size_t length = 1;                // on the wire, uncompressed: the labels and the zero octet
     int hops = 0;
     while (at < end) {
         const std::uint8_t octet = packet[at];
         if ((octet & 0xC0) == 0xC0) {
             if (at + 1 >= end) {
-                return std::nullopt;
+                return no_name;
             }
             const std::size_t target = (octet & 0x3F) << 8 | packet[at + 1];
             if (target >= segment_start || ++hops > max_pointer_hops) {
-                return std::nullopt;
+                return no_name;
             }
-            resume_at = resume_at.value_or(at + 2);
+            if (resume_at == no_name) {
+                resume_at = at + 2;
+            }
             at = segment_start = target;
             end = packet.size();
             continue;
         }
         if (octet == 0) {
-            return resume_at.value_or(at + 1);
+            return resume_at == no_name ? at + 1 : resume_at;
         }
         length += 1 + octet;
         if (octet > max_label_length || length > max_name_length || octet >= end - at) {
-            return std::nullopt;
+            return no_name;
         }
         at += 1 + octet;
     }
-    return std::nullopt;
+    return no_name;
 }
 
 // Whether [at, end) holds `names` names that fill it exactly but for `fixed` octets after them.
 bool names_fill(Packet packet, std::size_t at, std::size_t end, int names, std::size_t fixed) {
     for (int i = 0; i < names; ++i) {
-        const auto next = skip_name(packet, at, end);
-        if (!next) {
+        at = skip_name(packet, at, end);
+        if (at == no_name) {
             return false;
         }
-        at = *next;
     }
     return end - at == fixed;
 }
@@ -128,11 +133,11 @@ std::optional<MessageView> MessageView::parse(Packet packet) {
     MessageView message(packet);
     std::size_t at = header_size;
     for (int i = 0; i < u16_in(packet, 4); ++i) {  // RFC 1035 4.1.2: the questions
-        const auto name_end = skip_name(packet, at, packet.size());
-        if (!name_end || packet.size() - *name_end < 4) {
+        const std::size_t name_end = skip_name(packet, at, packet.size());
+        if (name_end == no_name || packet.size() - name_end < 4) {
             return std::nullopt;
         }
-        at = *name_end + 4;
+        at = name_end + 4;
     }
     const std::size_t answers = u16_in(packet, 6);
     const std::size_t authority = u16_in(packet, 8);
@@ -140,17 +145,17 @@ std::optional<MessageView> MessageView::parse(Packet packet) {
     constexpr std::size_t smallest_record = 1 + 10;  // the root as its name, no RDATA
     message.records_.reserve(std::min(records, (packet.size() - at) / smallest_record));
     for (std::size_t i = 0; i < records; ++i) {  // RFC 1035 4.1.3
-        const auto name_end = skip_name(packet, at, packet.size());
-        if (!name_end || packet.size() - *name_end < 10) {
+        const std::size_t name_end = skip_name(packet, at, packet.size());
+        if (name_end == no_name || packet.size() - name_end < 10) {
             return std::nullopt;
         }
         const RecordView record{
             .name_at = at,
-            .type = static_cast<Type>(u16_in(packet, *name_end)),
-            .klass = u16_in(packet, *name_end + 2),
-            .ttl = static_cast<std::uint32_t>(u16_in(packet, *name_end + 4)) << 16 | u16_in(packet, *name_end + 6),
-            .rdata_at = *name_end + 10,
-            .rdata_length = u16_in(packet, *name_end + 8),
+            .type = static_cast<Type>(u16_in(packet, name_end)),
+            .klass = u16_in(packet, name_end + 2),
+            .ttl = static_cast<std::uint32_t>(u16_in(packet, name_end + 4)) << 16 | u16_in(packet, name_end + 6),
+            .rdata_at = name_end + 10,
+            .rdata_length = u16_in(packet, name_end + 8),
         };
         const std::size_t rdata_end = record.rdata_at + record.rdata_length;
         if (rdata_end > packet.size() || !rdata_valid(packet, record.type, record.rdata_at, rdata_end)) {
