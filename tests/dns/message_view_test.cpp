@@ -209,16 +209,21 @@ TEST(MessageView, AgreesOnEveryCutOfEachTypesRdata) {
     }
 }
 
-// A question for a name of `length` octets on the wire, of 63-octet labels and one shorter.
-// (Lengths where the shorter one would be empty, (length - 1) % 64 == 1, are not used.)
-Bytes question_for_a_name_of(std::size_t length) {
-    Bytes packet = header(1, 0);
+// A name of `length` octets on the wire, of 63-octet labels and one shorter. (Lengths where
+// the shorter one would be empty, (length - 1) % 64 == 1, are not used.)
+void append_name_of(Bytes& packet, std::size_t length) {
     for (std::size_t left = length - 1; left > 0; left -= std::min<std::size_t>(left, 64)) {
         const std::size_t label = std::min<std::size_t>(left, 64) - 1;
         packet.push_back(static_cast<std::uint8_t>(label));
         packet.insert(packet.end(), label, 'a');
     }
-    packet.insert(packet.end(), {0, 0, 1, 0, 1});
+    packet.push_back(0);
+}
+
+Bytes question_for_a_name_of(std::size_t length) {
+    Bytes packet = header(1, 0);
+    append_name_of(packet, length);
+    packet.insert(packet.end(), {0, 1, 0, 1});
     return packet;
 }
 
@@ -270,6 +275,62 @@ Bytes answer_through_pointers(int hops) {
 TEST(MessageView, AgreesOn127And128PointerHops) {
     EXPECT_TRUE(
         agree_on_limit(answer_through_pointers(127), answer_through_pointers(128), "too many compression pointers"));
+}
+
+// The same hops, counted through a name the view has checked before: the A record's owner
+// above, given a label first, takes `hops` - 1 of them, and a second A record's owner is a
+// pointer to it.
+Bytes second_answer_through_pointers(int hops) {
+    Bytes packet = answer_through_pointers(hops - 1);
+    packet[7] = 3;                                 // answers
+    packet.insert(packet.end() - 16, {1, 'a'});    // before its pointer, 10 octets and the address
+    const std::size_t first_owner = packet.size() - 18;
+    append_pointer(packet, first_owner);
+    packet.insert(packet.end(), {0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 2});
+    return packet;
+}
+
+TEST(MessageView, AgreesOnPointerHopsThroughANameCheckedBefore) {
+    EXPECT_TRUE(agree_on_limit(second_answer_through_pointers(127), second_answer_through_pointers(128),
+                               "too many compression pointers"));
+}
+
+// TXT records for the root, each of strings of 't', that make `packet` `size` octets long.
+// Returns how many.
+std::uint8_t pad_with_txt_records(Bytes& packet, std::size_t size) {
+    std::uint8_t records = 0;
+    for (; packet.size() < size; ++records) {
+        const std::size_t rdata = std::min<std::size_t>(size - packet.size() - 11, 60'000);  // after 11 octets
+        packet.insert(packet.end(), {0, 0, 16, 0, 1, 0, 0, 0, 0, static_cast<std::uint8_t>(rdata >> 8),
+                                     static_cast<std::uint8_t>(rdata)});
+        for (std::size_t left = rdata; left > 0;) {  // RFC 1035 3.3.14: strings of up to 255 octets
+            const std::size_t string = std::min<std::size_t>(left, 256) - 1;
+            packet.push_back(static_cast<std::uint8_t>(string));
+            packet.insert(packet.end(), string, 't');
+            left -= string + 1;
+        }
+    }
+    return records;
+}
+
+// The view remembers where the names it has checked start, in 16 bits, as far as pointers
+// reach (16 KB): a name at 64 KB + 14 must not be taken for the one at 14. The question's name
+// "q" ends with the root at 14; TXT records pad the packet (larger than a DNS message can be,
+// but a caller can hand one over) up to a 255-octet owner name; then an owner of one label
+// and a pointer to 14 is 3 octets, where the far name would make it 257.
+TEST(MessageView, AgreesOnANamePastWherePointersReach) {
+    Bytes packet = header(1, 0);
+    packet.insert(packet.end(), {1, 'q', 0, 0, 1, 0, 1});
+    const std::uint8_t padding = pad_with_txt_records(packet, 0x10000 + 14);
+    ASSERT_EQ(packet.size(), 0x10000u + 14);
+    append_name_of(packet, 255);
+    packet.insert(packet.end(), {0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1});
+    packet.insert(packet.end(), {1, 'x'});
+    append_pointer(packet, 14);
+    packet.insert(packet.end(), {0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 2});
+    packet[7] = padding + 2;  // answers
+    EXPECT_EQ(parse_error(packet), "accepted");
+    EXPECT_TRUE(agree(packet));
 }
 
 }  // namespace
