@@ -20,7 +20,7 @@
 #              afterwards: qmgr renames it to active/; virtual(8) writes tmp/NAME,
 #              fsync(file), link to new/NAME (no directory fsync)                       -> 1 fsync
 # Both are 2 fsyncs a message. mailsteps writes the message once, from the SMTP session itself, on
-# one of its --threads (so at most THREADS fsyncs are in flight); Postfix writes it twice, from up
+# one of its --disk-threads (16, so up to 16 fsyncs are in flight); Postfix writes it twice, from up
 # to 100 smtpd/cleanup and 20 virtual processes at once.
 #
 # The Postfix instance lives entirely in the work directory: main.cf and master.cf written here

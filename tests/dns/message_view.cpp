@@ -28,8 +28,8 @@ public:
 
     // Where the name at `at` ends in place, or no_name where read_name would fail: the same
     // rules (RFC 1035 4.1.4), labels before the first pointer inside [at, end), no name read.
-    // An offset, not std::optional: GCC 12 hands an optional back through the stack, which
-    // cost this loop a third of its time (docs/performance.md).
+    // An offset, not std::optional: GCC 12 hands an optional back through the stack, and
+    // reading it back stalled every call (docs/performance.md).
     std::size_t skip(std::size_t at, std::size_t end) {
         constexpr int max_pointer_hops = 127;  // as read_name: a name has at most 127 labels
         const std::size_t start = at;
