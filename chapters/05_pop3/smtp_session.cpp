@@ -202,7 +202,7 @@ private:
         }
         bool local = is_local(recipient.domain);
         if (!local && !may_relay_) { // RFC 5321 3.6.2: relay only for our own clients
-            return {554, {"5.7.1 Relaying denied: " + recipient.domain + " is not a domain of this server"}};
+            return {550, {"5.7.1 Relaying denied: " + recipient.domain + " is not a domain of this server"}};
         }
         if (!local && recipient.domain.starts_with('[')) { // no MX to look up for an address literal
             return {550, {"5.1.2 Relaying to address literals is not supported"}};

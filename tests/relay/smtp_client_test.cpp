@@ -602,7 +602,7 @@ TEST_F(SmtpClientTest, OurMailserverDeliversToTheMaildir) {
     auto attempt = deliver_to({asio::ip::address_v4::loopback(), port}, text);
     EXPECT_EQ(attempt.session_reply.code, 250) << attempt.session_reply.text;
     EXPECT_EQ(relay::outcome_for(attempt, 0).code, 250);
-    EXPECT_EQ(relay::outcome_for(attempt, 1).code, 554); // relaying denied: 127.0.0.1 may not relay
+    EXPECT_EQ(relay::outcome_for(attempt, 1).code, 550); // relaying denied: 127.0.0.1 may not relay
     EXPECT_EQ(mailserver.stop(), 0) << mailserver.log();
 
     auto new_dir = maildir_root.path() / "localhost" / "bob" / "new";
