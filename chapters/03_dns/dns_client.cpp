@@ -90,6 +90,7 @@ asio::awaitable<Attempt> over_udp(const udp::endpoint& server, const Message& qu
 
     asio::steady_timer deadline(executor, timeout);
     std::vector<std::uint8_t> buffer(65535);  // a whole datagram, however big
+    std::string ignored;                      // why the last datagram was not the answer
     while (true) {
         udp::endpoint sender;
         // Whichever finishes first cancels the other.
@@ -97,8 +98,12 @@ asio::awaitable<Attempt> over_udp(const udp::endpoint& server, const Message& qu
             co_await (socket.async_receive_from(asio::buffer(buffer), sender, use_nothrow_awaitable) ||
                       deadline.async_wait(use_nothrow_awaitable));
         if (received.index() == 1) {
-            co_return Attempt{std::nullopt, "no answer from " + describe(server) + " within " +
-                                                std::to_string(timeout.count()) + " ms"};
+            std::string problem = "no answer from " + describe(server) + " within " +
+                                  std::to_string(timeout.count()) + " ms";
+            if (!ignored.empty()) {
+                problem += "; ignored: " + ignored;
+            }
+            co_return Attempt{std::nullopt, problem};
         }
         const auto [receive_error, size] = std::get<0>(received);
         if (receive_error) {
@@ -106,12 +111,14 @@ asio::awaitable<Attempt> over_udp(const udp::endpoint& server, const Message& qu
         }
         const auto packet = std::span(buffer).first(size);
         if (sender != server) {
-            trace(options, "ignored: a datagram from " + describe(sender), packet);
+            ignored = "a datagram from " + describe(sender);
+            trace(options, "ignored: " + ignored, packet);
             continue;
         }
         auto matched = match_response(packet, query);
         if (const auto* why = std::get_if<std::string>(&matched)) {
-            trace(options, "ignored: " + *why, packet);
+            ignored = *why;
+            trace(options, "ignored: " + ignored, packet);
             continue;
         }
         trace(options, "response over UDP from " + describe(server), packet);
@@ -237,7 +244,8 @@ asio::awaitable<QueryResult> query(Name name, Type type, ClientOptions options) 
         problem = std::move(result.problem);
     }
     co_return QueryResult{Outcome::timeout, std::nullopt,
-                          problem + " (" + std::to_string(attempts) + " attempts in all)"};
+                          problem + " (" + std::to_string(attempts) + " attempts, " +
+                              std::to_string(options.timeout.count()) + " ms in all)"};
 }
 
 std::vector<udp::endpoint> read_resolv_conf(std::istream& in) {

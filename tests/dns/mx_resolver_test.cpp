@@ -453,6 +453,19 @@ TEST_F(ResolverTest, ForgedAndStrayResponsesAreIgnored) {
     EXPECT_NE(ignored[4].find("malformed: truncated flags"), std::string::npos) << ignored[4];
 }
 
+// A server that only sends garbage gets no answer accepted, and the timeout says what came instead.
+TEST_F(ResolverTest, AMalformedAnswerIsIgnoredAndNamedInTheTimeout) {
+    FakeServer server(io_, [](const dns::Message&, bool) { return std::vector<Reply>{{{0x12, 0x34, 0x81}, false}}; });
+    auto options = options_for(server);
+    options.timeout = 300ms;
+    options.attempts = 2;
+    const auto result = run(dns::query(name("www.example.test"), Type::A, options));
+    EXPECT_EQ(result.outcome, dns::Outcome::timeout);
+    EXPECT_NE(result.detail.find("within 150 ms; ignored: malformed: truncated flags at offset 2"), std::string::npos)
+        << result.detail;
+    EXPECT_NE(result.detail.find("(2 attempts, 300 ms in all)"), std::string::npos) << result.detail;
+}
+
 TEST_F(ResolverTest, TruncatedUdpAnswerIsAskedAgainOverTcp) {
     const std::vector<std::string> big(6, std::string(255, 'x'));
     FakeServer server(io_, [&](const dns::Message& query, bool over_tcp) {
