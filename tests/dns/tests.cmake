@@ -5,9 +5,9 @@ mailsteps_topic_test(dns_unit_tests SOURCES dns/dns_message_test.cpp dns/mx_reso
     dns/message_view_test.cpp dns/message_view.cpp)
 mailsteps_topic_test(dns_e2e_tests SOURCES dns/mxlookup_e2e_test.cpp dns/dnsmasq.cpp PROGRAM mxlookup)
 
-# `cmake --preset fuzz` (clang): the libFuzzer target for the packet parser, built from the
-# chapter's parser sources and the view it is compared with alone, and a program that writes
-# the captured packets out as its seed corpus.
+# `cmake --preset fuzz` (clang): the libFuzzer target for the packet parser, built from only
+# the chapter's parser sources and the view it is compared with, and a program that writes the
+# captured packets out as its seed corpus.
 if(MAILSTEPS_FUZZ)
     set(chapter_dir ${PROJECT_SOURCE_DIR}/chapters/${MAILSTEPS_${CHAPTER}_DIR})
     add_executable(${CHAPTER}_dns_fuzz dns/dns_fuzz.cpp dns/message_view.cpp ${chapter_dir}/dns_explain.cpp
