@@ -16,24 +16,6 @@ namespace fs = std::filesystem;
 
 std::error_code last_error() { return {errno, std::system_category()}; }
 
-// write(2) may write less than asked, or be interrupted by a signal before writing anything.
-std::error_code write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        auto written = ::write(fd, data.data(), data.size());
-        if (written < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return last_error();
-        }
-        if (written == 0) {
-            return std::make_error_code(std::errc::io_error);
-        }
-        data.remove_prefix(static_cast<std::size_t>(written));
-    }
-    return {};
-}
-
 std::error_code sync(int fd) {
     while (::fsync(fd) != 0) {
         if (errno != EINTR) {
@@ -43,7 +25,7 @@ std::error_code sync(int fd) {
     return {};
 }
 
-std::error_code write_new_file(const fs::path& path, std::span<const std::string_view> parts) {
+std::error_code write_new_file(const fs::path& path, std::span<const std::string_view> parts, const Spool* body) {
     FileDescriptor file{::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
     if (!file.is_open()) {
         return last_error();
@@ -53,6 +35,9 @@ std::error_code write_new_file(const fs::path& path, std::span<const std::string
         if (!error) {
             error = write_all(file.get(), part);
         }
+    }
+    if (!error && body) {
+        error = body->read([&](std::string_view piece) { return write_all(file.get(), piece); });
     }
     if (!error) {
         error = sync(file.get());
@@ -78,6 +63,23 @@ std::error_code give_name(const fs::path& temporary, const fs::path& target, Exi
 }
 
 }  // namespace
+
+std::error_code write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        auto written = ::write(fd, data.data(), data.size());
+        if (written < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return last_error();
+        }
+        if (written == 0) {
+            return std::make_error_code(std::errc::io_error);
+        }
+        data.remove_prefix(static_cast<std::size_t>(written));
+    }
+    return {};
+}
 
 std::error_code make_private_directory(const fs::path& directory) {
     if (::mkdir(directory.c_str(), 0700) == 0) {
@@ -111,8 +113,8 @@ std::error_code sync_directory(const fs::path& directory) {
 }
 
 std::error_code write_durably(const fs::path& temporary, const fs::path& target,
-                              std::span<const std::string_view> parts, Existing existing) {
-    if (auto error = write_new_file(temporary, parts)) {
+                              std::span<const std::string_view> parts, Existing existing, const Spool* body) {
+    if (auto error = write_new_file(temporary, parts, body)) {
         return error;
     }
     if (auto error = give_name(temporary, target, existing)) {

@@ -14,6 +14,7 @@ namespace mailsteps {
 class FileDescriptor {
 public:
     explicit FileDescriptor(int fd) : fd_{fd} {}
+    FileDescriptor(FileDescriptor&& other) noexcept : fd_{other.release()} {}
     FileDescriptor(const FileDescriptor&) = delete;
     FileDescriptor& operator=(const FileDescriptor&) = delete;
     ~FileDescriptor() {

@@ -24,9 +24,15 @@ LineBuffer::Status LineBuffer::next_line(std::size_t max_length, Line& line) {
     if (discarding_) {
         auto lf = data_.find('\n', start_);
         if (lf == std::string::npos) {
+            if (buffered() > 0) {
+                discarded_cr_ = data_.back() == '\r';
+            }
             start_ = data_.size();
             return Status::need_more;
         }
+        // The CR of a CRLF may have come in the previous read.
+        bool cr = lf > start_ ? data_[lf - 1] == '\r' : discarded_cr_;
+        last_end_ = cr ? LineEnd::crlf : LineEnd::bare_lf;
         start_ = lf + 1;
         discarding_ = false;
     }
@@ -39,14 +45,17 @@ LineBuffer::Status LineBuffer::next_line(std::size_t max_length, Line& line) {
         }
         start_ += unread.size();
         discarding_ = true;
+        discarded_cr_ = unread.ends_with('\r');
         return Status::too_long;
     }
     std::string_view text = unread.substr(0, lf);
+    line.previous_end = last_end_;
     line.end = text.ends_with('\r') ? LineEnd::crlf : LineEnd::bare_lf;
     if (line.end == LineEnd::crlf) {
         text.remove_suffix(1);
     }
     line.text.assign(text);
+    last_end_ = line.end;
     start_ += lf + 1;
     return Status::line;
 }

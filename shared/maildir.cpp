@@ -57,11 +57,11 @@ const std::string& host_name() {
 
 // The ",S=<octets>,W=<octets with CRLF>" part of a name (see deliver_to_maildir). An LF
 // with a CR before it is already a CRLF; any other LF will be sent as two octets.
-std::string sizes_for_name(std::span<const std::string_view> parts) {
+std::error_code sizes_for_name(std::span<const std::string_view> parts, const Spool* body, std::string& sizes) {
     std::uint64_t octets = 0;
     std::uint64_t lone_line_feeds = 0;
     char previous = '\n';
-    for (auto part : parts) {
+    auto count = [&](std::string_view part) {
         for (char c : part) {
             if (c == '\n' && previous != '\r') {
                 ++lone_line_feeds;
@@ -69,12 +69,21 @@ std::string sizes_for_name(std::span<const std::string_view> parts) {
             previous = c;
         }
         octets += part.size();
+        return std::error_code{};
+    };
+    for (auto part : parts) {
+        count(part);
     }
-    auto sizes = ",S=" + std::to_string(octets);
+    if (body) {
+        if (auto error = body->read(count)) {
+            return error;
+        }
+    }
+    sizes = ",S=" + std::to_string(octets);
     if (previous == '\n') {
         sizes += ",W=" + std::to_string(octets + lone_line_feeds);
     }
-    return sizes;
+    return {};
 }
 
 }  // namespace
@@ -97,15 +106,20 @@ std::string unique_file_name() {
 }
 
 std::variant<Delivered, std::error_code> deliver_to_maildir(const fs::path& maildir,
-                                                            std::span<const std::string_view> parts) {
+                                                            std::span<const std::string_view> parts,
+                                                            const Spool* body) {
     for (const char* sub : {"tmp", "new", "cur"}) {
         if (auto error = make_private_directory(maildir / sub)) {
             return error;
         }
     }
-    auto name = unique_file_name() + sizes_for_name(parts);
+    std::string sizes;
+    if (auto error = sizes_for_name(parts, body, sizes)) {
+        return error;
+    }
+    auto name = unique_file_name() + sizes;
     auto in_new = maildir / "new" / name;
-    if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse)) {
+    if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse, body)) {
         // Only if the last step, syncing new/, failed is the file there: take the message back,
         // so that the client retries rather than trusts a copy a crash could lose.
         if (error != std::errc::file_exists) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "shared/spool.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <span>
@@ -26,7 +28,7 @@ struct Delivered {
     std::string file_name;  // the message's name in new/: unique_file_name() and its sizes
 };
 
-// Delivers one message, made of `parts` written in order, into the Maildir `maildir`
+// Delivers one message, made of `parts` written in order and then `body` if given, into the Maildir `maildir`
 // (http://cr.yp.to/proto/maildir.html), creating its directories with mode 0700 as needed.
 // The file (mode 0600) is written in tmp/, flushed to disk, renamed into new/, and new/ is
 // flushed too: on success the message survives a crash. On failure nothing is left in new/.
@@ -35,6 +37,7 @@ struct Delivered {
 // line ending in CRLF, as POP3 sends it. A last line without LF gets no ",W=": POP3 would add
 // a CRLF and IMAP would not, so there is no one such size.
 std::variant<Delivered, std::error_code> deliver_to_maildir(const std::filesystem::path& maildir,
-                                                            std::span<const std::string_view> parts);
+                                                            std::span<const std::string_view> parts,
+                                                            const Spool* body = nullptr);
 
 }  // namespace mailsteps

@@ -2,6 +2,8 @@
 
 #include "smtp_address.hpp"
 
+#include "shared/spool.hpp"
+
 #include <asio/ip/address.hpp>
 
 #include <ctime>
@@ -26,8 +28,8 @@ struct Envelope {
 // Delivers `text` (the data as received, with LF line ends) into each recipient's Maildir
 // under `root`, each copy starting with Return-Path: and Received: headers. Every copy or none:
 // on the first error the copies already stored are taken back, and the error is returned.
-std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope, std::string_view text,
-                                std::string_view hostname, std::string_view id);
+std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope,
+                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id);
 
 // RFC 5321 4.4: the trace headers a delivering server adds.
 std::string trace_headers(const Envelope& envelope, const Mailbox& recipient, std::string_view hostname,

@@ -20,7 +20,6 @@ using mailsteps::LineStream;
 using Read = LineStream::ReadStatus;
 
 constexpr std::size_t max_command_line = 512; // RFC 5321 4.5.3.1.4, CRLF included
-constexpr std::size_t max_text_line = 1000;   // RFC 5321 4.5.3.1.6, CRLF included
 constexpr int max_errors = 10;                // then the client is probably not a mail client
 
 // A reply: its code and its lines (RFC 5321 4.2). Every line but the greeting and the
@@ -211,9 +210,9 @@ private:
             co_return Reply{554, {"5.5.1 No valid recipients"}};
         }
         co_await client_.write("354 End data with <CR><LF>.<CR><LF>\r\n");
-        MessageBuilder message(options_.max_message_size);
+        MessageBuilder message(options_.max_message_size, options_.maildir_root);
         for (bool end = false; !end;) {
-            auto [status, line] = co_await client_.read_line(max_text_line, options_.data_timeout);
+            auto [status, line] = co_await client_.read_line(MessageBuilder::max_stuffed_line, options_.data_timeout);
             if (status == Read::line) {
                 end = message.add_line(line);
             } else if (status == Read::too_long) {
@@ -234,10 +233,13 @@ private:
         case MessageBuilder::Problem::too_big:
             return {552, {"5.3.4 Message size exceeds the limit of " + std::to_string(options_.max_message_size) +
                           " octets"}};
-        case MessageBuilder::Problem::line_too_long:
-            return {500, {"5.5.6 Line too long (the limit is 1000 octets)"}};
+        case MessageBuilder::Problem::line_too_long: // RFC 5321 4.3.2: 554 is a reply to the end of DATA
+            return {554, {"5.6.0 Message refused: a line is longer than 1000 octets (RFC 5321 4.5.3.1.6)"}};
         case MessageBuilder::Problem::bare_line_end:
             return {554, {"5.6.0 Message refused: bare CR or LF in the data (RFC 5321 2.3.8)"}};
+        case MessageBuilder::Problem::not_stored:
+            client_.log().error("receiving a message failed: ", message.storage_error().message());
+            return not_stored(message.storage_error(), "Receiving the message failed");
         case MessageBuilder::Problem::none: break;
         }
         std::string id = new_message_id();

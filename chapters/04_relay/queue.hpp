@@ -2,6 +2,8 @@
 
 #include "queue_entry.hpp"
 
+#include "shared/spool.hpp"
+
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -34,7 +36,8 @@ public:
     // Stores a new entry and its message; durable when it returns no error. Refuses an id that is
     // already queued (file_exists) and an entry format_envelope() refuses (invalid_argument).
     // On failure nothing of the entry is left.
-    std::error_code add(const QueueEntry& entry, std::string_view message_text);
+    // The message is `head` (the relay's Received: header) followed by `body`.
+    std::error_code add(const QueueEntry& entry, std::string_view head, const mailsteps::Spool& body);
 
     // Replaces the entry's envelope, as one step: a crash leaves the old envelope or the new one.
     std::error_code update(const QueueEntry& entry);

@@ -46,7 +46,7 @@ public:
     Relay(asio::io_context& io, const Options& options, const smtp::Options& smtp);
 
     // Queues a message for `envelope`'s recipients: on disk before it returns. Thread-safe.
-    std::error_code submit(const smtp::Envelope& envelope, std::string_view text, const std::string& id);
+    std::error_code submit(const smtp::Envelope& envelope, const mailsteps::Spool& text, const std::string& id);
 
     void start(); // loads what a previous run left in the queue, then delivers
     void stop();  // no new attempts; what is under way stays queued if cut off

@@ -69,7 +69,12 @@ std::optional<std::string> add_demo_account(const std::filesystem::path& users_f
                            "Date: Wed, 25 Nov 2026 12:00:00 +0000\n" +
                            "Message-ID: <demo-" + std::to_string(i + 1) + "@" + std::string(domain) + ">\n" +
                            "\n" + std::string(samples[i].body);
-        if (auto error = smtp::deliver_locally(maildir_root, envelope, text, hostname, "demo" + std::to_string(i + 1))) {
+        mailsteps::Spool spool(maildir_root);
+        auto error = spool.append(text);
+        if (!error) {
+            error = smtp::deliver_locally(maildir_root, envelope, spool, hostname, "demo" + std::to_string(i + 1));
+        }
+        if (error) {
             return "cannot deliver the demo messages: " + error.message();
         }
     }

@@ -2,6 +2,8 @@
 
 #include "smtp_address.hpp"
 
+#include "shared/spool.hpp"
+
 #include <asio/ip/address.hpp>
 
 #include <ctime>
@@ -27,8 +29,8 @@ struct Envelope {
 // under `root`, each copy starting with Return-Path: and Received: headers. Every copy or none:
 // on the first error the copies already stored are taken back, and the error is returned. On
 // success the files stored in new/ are put in `stored`, if given, for take_back().
-std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope, std::string_view text,
-                                std::string_view hostname, std::string_view id,
+std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope,
+                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id,
                                 std::vector<std::filesystem::path>* stored = nullptr);
 
 // Removes copies deliver_locally() stored: when the rest of the message could not be accepted.

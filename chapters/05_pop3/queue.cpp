@@ -16,9 +16,9 @@ namespace fs = std::filesystem;
 using mailsteps::Existing;
 
 std::error_code write_file(const fs::path& temporary, const fs::path& target, std::string_view text,
-                           Existing existing) {
+                           Existing existing, const mailsteps::Spool* body = nullptr) {
     std::array<std::string_view, 1> parts{text};
-    return mailsteps::write_durably(temporary, target, parts, existing);
+    return mailsteps::write_durably(temporary, target, parts, existing, body);
 }
 
 std::error_code remove_file(const fs::path& path) {
@@ -71,7 +71,7 @@ Queue::Queue(fs::path directory)
     }
 }
 
-std::error_code Queue::add(const QueueEntry& entry, std::string_view message_text) {
+std::error_code Queue::add(const QueueEntry& entry, std::string_view head, const mailsteps::Spool& body) {
     auto envelope = format_envelope(entry);
     if (!envelope) {
         return std::make_error_code(std::errc::invalid_argument);
@@ -79,7 +79,7 @@ std::error_code Queue::add(const QueueEntry& entry, std::string_view message_tex
     auto message = messages_ / entry.id;
     // With Existing::refuse, whatever stands at the target after any error but file_exists is
     // ours (a name given just before a failed directory sync), so it is ours to take back.
-    if (auto error = write_file(tmp_ / (entry.id + ".message"), message, message_text, Existing::refuse)) {
+    if (auto error = write_file(tmp_ / (entry.id + ".message"), message, head, Existing::refuse, &body)) {
         if (error != std::errc::file_exists) {
             remove_file(message);
         }

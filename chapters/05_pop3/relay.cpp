@@ -33,7 +33,7 @@ std::string delay_since(Clock::time_point arrival) {
 Relay::Relay(asio::io_context& io, const Options& options, const smtp::Options& smtp)
     : options_(options), smtp_(smtp), strand_(asio::make_strand(io)), wake_(strand_), queue_(options.queue_dir) {}
 
-std::error_code Relay::submit(const smtp::Envelope& envelope, std::string_view text, const std::string& id) {
+std::error_code Relay::submit(const smtp::Envelope& envelope, const mailsteps::Spool& text, const std::string& id) {
     QueueEntry entry;
     entry.id = id;
     entry.sender = envelope.sender;
@@ -43,9 +43,8 @@ std::error_code Relay::submit(const smtp::Envelope& envelope, std::string_view t
     entry.arrival = entry.next_attempt = Clock::now();
     // RFC 5321 4.4: our Received: header goes on top of the message we pass on.
     const smtp::Mailbox* only = envelope.recipients.size() == 1 ? &envelope.recipients.front() : nullptr;
-    std::string relayed = smtp::received_header(envelope, only, smtp_.hostname, id, std::time(nullptr));
-    relayed += text;
-    if (auto error = queue_.add(entry, relayed)) {
+    std::string received = smtp::received_header(envelope, only, smtp_.hostname, id, std::time(nullptr));
+    if (auto error = queue_.add(entry, received, text)) {
         return error;
     }
     asio::post(strand_, [this, entry] {
@@ -292,7 +291,6 @@ bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::ve
         input.recipients.push_back({failure.recipient, failure.expired ? Failure::expired : Failure::rejected,
                                     failure.host, failure.reply});
     }
-    std::string dsn = make_bounce(input);
     smtp::Envelope envelope;
     envelope.recipients = {*entry.sender};
     envelope.client_name = smtp_.hostname;
@@ -300,8 +298,12 @@ bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::ve
     std::string id = new_queue_id();
     bool local = std::any_of(smtp_.domains.begin(), smtp_.domains.end(),
                              [&](const std::string& d) { return mailsteps::equals_ci(d, entry.sender->domain); });
-    auto error = local ? smtp::deliver_locally(smtp_.maildir_root, envelope, dsn, smtp_.hostname, id)
-                       : submit(envelope, dsn, id);
+    mailsteps::Spool dsn(options_.queue_dir);
+    auto error = dsn.append(make_bounce(input));
+    if (!error) {
+        error = local ? smtp::deliver_locally(smtp_.maildir_root, envelope, dsn, smtp_.hostname, id)
+                      : submit(envelope, dsn, id);
+    }
     if (error) {
         log_.error("id=", entry.id, " bounce to <", smtp::to_string(*entry.sender), "> failed: ", error.message());
         return false;

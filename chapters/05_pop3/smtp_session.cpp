@@ -22,7 +22,6 @@ using mailsteps::LineStream;
 using Read = LineStream::ReadStatus;
 
 constexpr std::size_t max_command_line = 512; // RFC 5321 4.5.3.1.4, CRLF included
-constexpr std::size_t max_text_line = 1000;   // RFC 5321 4.5.3.1.6, CRLF included
 constexpr int max_errors = 10;                // then the client is probably not a mail client
 constexpr int max_received_headers = 30;      // more: the message is going round in a loop (RFC 5321 6.3)
 
@@ -66,21 +65,6 @@ bool is_acceptable_client_name(std::string_view name) {
     return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
         return c > ' ' && c < 0x7f && c != '(' && c != ')';
     });
-}
-
-// RFC 5321 4.4: every server a message passes adds a Received: header at the top.
-std::size_t count_received_headers(std::string_view text) {
-    std::size_t count = 0;
-    for (std::size_t start = 0; start < text.size();) {
-        auto end = std::min(text.find('\n', start), text.size());
-        auto line = text.substr(start, end - start);
-        if (line.empty()) {
-            break; // the end of the header section
-        }
-        count += mailsteps::starts_with_ci(line, "Received:") ? 1 : 0;
-        start = end + 1;
-    }
-    return count;
 }
 
 class Session {
@@ -238,9 +222,9 @@ private:
             co_return Reply{554, {"5.5.1 No valid recipients"}};
         }
         co_await client_.write("354 End data with <CR><LF>.<CR><LF>\r\n");
-        MessageBuilder message(options_.max_message_size);
+        MessageBuilder message(options_.max_message_size, options_.maildir_root);
         for (bool end = false; !end;) {
-            auto [status, line] = co_await client_.read_line(max_text_line, options_.data_timeout);
+            auto [status, line] = co_await client_.read_line(MessageBuilder::max_stuffed_line, options_.data_timeout);
             if (status == Read::line) {
                 end = message.add_line(line);
             } else if (status == Read::too_long) {
@@ -261,13 +245,16 @@ private:
         case MessageBuilder::Problem::too_big:
             return {552, {"5.3.4 Message size exceeds the limit of " + std::to_string(options_.max_message_size) +
                           " octets"}};
-        case MessageBuilder::Problem::line_too_long:
-            return {500, {"5.5.6 Line too long (the limit is 1000 octets)"}};
+        case MessageBuilder::Problem::line_too_long: // RFC 5321 4.3.2: 554 is a reply to the end of DATA
+            return {554, {"5.6.0 Message refused: a line is longer than 1000 octets (RFC 5321 4.5.3.1.6)"}};
         case MessageBuilder::Problem::bare_line_end:
             return {554, {"5.6.0 Message refused: bare CR or LF in the data (RFC 5321 2.3.8)"}};
+        case MessageBuilder::Problem::not_stored:
+            client_.log().error("receiving a message failed: ", message.storage_error().message());
+            return not_stored(message.storage_error(), "Receiving the message failed");
         case MessageBuilder::Problem::none: break;
         }
-        if (count_received_headers(message.text()) > max_received_headers) {
+        if (message.received_headers() > max_received_headers) {
             return {554, {"5.4.6 Too many Received: headers: the message is in a mail loop"}};
         }
         std::string id = new_message_id();

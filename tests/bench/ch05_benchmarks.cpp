@@ -6,6 +6,7 @@
 #include "dns_message.hpp"
 #include "pop3_data.hpp"
 #include "shared/line_buffer.hpp"
+#include "shared/testing/files.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -72,18 +74,17 @@ const std::string message_text = sample_message();
 const std::string message_wire = pop3::to_wire(message_text);
 
 constexpr std::uint64_t max_message_size = 10485760;  // the server's default
-constexpr std::size_t max_text_line = 1000;           // RFC 5321 4.5.3.1.6
 constexpr std::size_t read_chunk = 4096;              // what LineStream reads at a time
 
 // DATA as the session receives it: 4 KiB reads framed into lines by LineBuffer, each line (a
 // fresh Line, as LineStream::read_line returns it) given to MessageBuilder up to the ".".
 smtp::MessageBuilder receive_data(std::string_view wire) {
     mailsteps::LineBuffer buffer;
-    smtp::MessageBuilder message(max_message_size);
+    smtp::MessageBuilder message(max_message_size, std::filesystem::temp_directory_path());
     std::size_t received = 0;
     for (;;) {
         mailsteps::Line line;
-        switch (buffer.next_line(max_text_line, line)) {
+        switch (buffer.next_line(smtp::MessageBuilder::max_stuffed_line, line)) {
         case mailsteps::LineBuffer::Status::line:
             if (message.add_line(line)) {
                 return message;
@@ -107,7 +108,8 @@ smtp::MessageBuilder receive_data(std::string_view wire) {
 }
 
 bool received_intact(const smtp::MessageBuilder& message) {
-    return message.problem() == smtp::MessageBuilder::Problem::none && message.text() == message_text;
+    return message.problem() == smtp::MessageBuilder::Problem::none &&
+           mailsteps::testing::read_spool(message.text()) == message_text;
 }
 
 // What the session does with one command line: the verb, then MAIL's or RCPT's argument.
@@ -285,11 +287,12 @@ void smtp_build_message(benchmark::State& state) {
     std::vector<mailsteps::Line> lines;
     mailsteps::LineBuffer buffer;
     buffer.append(message_wire);
-    for (mailsteps::Line line; buffer.next_line(max_text_line, line) == mailsteps::LineBuffer::Status::line;) {
+    for (mailsteps::Line line;
+         buffer.next_line(smtp::MessageBuilder::max_stuffed_line, line) == mailsteps::LineBuffer::Status::line;) {
         lines.push_back(line);
     }
     auto build = [&lines] {
-        smtp::MessageBuilder message(max_message_size);
+        smtp::MessageBuilder message(max_message_size, std::filesystem::temp_directory_path());
         for (const auto& line : lines) {
             message.add_line(line);
         }

@@ -112,3 +112,54 @@ TEST(LineBuffer, NulBytesAreKept) {
     using namespace std::string_literals;
     EXPECT_EQ(lines_of("a\0b\r\n"s, 100), (Lines{"a\0b"s}));
 }
+
+// previous_end: how the line before ended, which SMTP needs to find CRLF "." CRLF.
+TEST(LineBuffer, EachLineSaysHowThePreviousOneEnded) {
+    LineBuffer buffer;
+    Line line;
+    buffer.append("a\r\nb\nc\r\n");
+    ASSERT_EQ(buffer.next_line(100, line), Status::line);
+    EXPECT_EQ(line.previous_end, LineEnd::crlf); // nothing before the first: as after a CRLF
+    ASSERT_EQ(buffer.next_line(100, line), Status::line);
+    EXPECT_EQ(line.previous_end, LineEnd::crlf);
+    ASSERT_EQ(buffer.next_line(100, line), Status::line);
+    EXPECT_EQ(line.previous_end, LineEnd::bare_lf);
+}
+
+// The end of a discarded line, `tail` arriving in reads of `chunk` octets, as the next line sees it.
+LineEnd end_of_discarded_line(std::string_view tail, std::size_t chunk) {
+    LineBuffer buffer;
+    Line line;
+    buffer.append(std::string(20, 'x'));
+    EXPECT_EQ(buffer.next_line(10, line), Status::too_long);
+    std::string rest = std::string(tail) + ".\r\n";
+    for (std::size_t at = 0; at < rest.size(); at += chunk) {
+        buffer.append(std::string_view(rest).substr(at, chunk));
+        if (buffer.next_line(10, line) == Status::line) {
+            EXPECT_EQ(line.text, ".");
+            return line.previous_end;
+        }
+    }
+    ADD_FAILURE() << "no line after the discarded one";
+    return LineEnd::crlf;
+}
+
+TEST(LineBuffer, TheEndOfADiscardedLineIsStillReported) {
+    for (std::size_t chunk : {1, 2, 3, 100}) {
+        EXPECT_EQ(end_of_discarded_line("yyy\r\n", chunk), LineEnd::crlf) << chunk;
+        EXPECT_EQ(end_of_discarded_line("yyy\n", chunk), LineEnd::bare_lf) << chunk;
+        EXPECT_EQ(end_of_discarded_line("\r\n", chunk), LineEnd::crlf) << chunk;
+        EXPECT_EQ(end_of_discarded_line("\n", chunk), LineEnd::bare_lf) << chunk;
+        EXPECT_EQ(end_of_discarded_line("\ry\n", chunk), LineEnd::bare_lf) << chunk;
+    }
+}
+
+TEST(LineBuffer, ACrAtTheLimitThenLfEndsTheDiscardedLineWithCrlf) {
+    LineBuffer buffer;
+    Line line;
+    buffer.append("123456789\r"); // the limit of 10 is passed only by the LF to come
+    EXPECT_EQ(buffer.next_line(10, line), Status::too_long);
+    buffer.append("\n.\r\n");
+    ASSERT_EQ(buffer.next_line(10, line), Status::line);
+    EXPECT_EQ(line.previous_end, LineEnd::crlf);
+}

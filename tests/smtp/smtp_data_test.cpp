@@ -2,6 +2,8 @@
 #include "smtp_data.hpp"
 
 #include "shared/line_buffer.hpp"
+#include "shared/testing/files.hpp"
+#include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +15,6 @@ namespace {
 
 using Problem = MessageBuilder::Problem;
 
-constexpr std::size_t max_text_line = 1000; // RFC 5321 4.5.3.1.6, as the session reads
 constexpr std::uint64_t no_size_limit = 1 << 30;
 
 // What one DATA block came to.
@@ -28,11 +29,12 @@ struct Outcome {
 Outcome receive(const std::string& wire, std::uint64_t max_size = no_size_limit) {
     mailsteps::LineBuffer buffer;
     buffer.append(wire);
-    MessageBuilder message(max_size);
+    mailsteps::testing::TempDir spool;
+    MessageBuilder message(max_size, spool.path());
     Outcome outcome;
     mailsteps::Line line;
     for (;;) {
-        auto status = buffer.next_line(max_text_line, line);
+        auto status = buffer.next_line(MessageBuilder::max_stuffed_line, line); // as the session reads
         if (status == mailsteps::LineBuffer::Status::need_more) {
             break;
         }
@@ -44,7 +46,7 @@ Outcome receive(const std::string& wire, std::uint64_t max_size = no_size_limit)
         }
     }
     outcome.problem = message.problem();
-    outcome.text = message.text();
+    outcome.text = mailsteps::testing::read_spool(message.text());
     outcome.after = wire.substr(wire.size() - buffer.buffered());
     return outcome;
 }
@@ -117,11 +119,49 @@ TEST(MessageBuilder, LineOf1000OctetsPasses) {
     EXPECT_EQ(outcome.text, longest + "\n");
 }
 
+// The limit is on the line as it was before the client added a dot (RFC 5321 4.5.2).
+TEST(MessageBuilder, DotStuffedLineOf1000OctetsPasses) {
+    std::string longest = "." + std::string(997, 'x');
+    auto outcome = receive("." + longest + "\r\n.\r\n");
+    EXPECT_EQ(outcome.problem, Problem::none);
+    EXPECT_EQ(outcome.text, longest + "\n");
+}
+
+TEST(MessageBuilder, DotStuffedLineOver1000OctetsIsRefused) {
+    auto outcome = receive(".." + std::string(998, 'x') + "\r\n.\r\nQUIT\r\n");
+    EXPECT_TRUE(outcome.ended);
+    EXPECT_EQ(outcome.problem, Problem::line_too_long);
+    EXPECT_EQ(outcome.after, "QUIT\r\n");
+}
+
 TEST(MessageBuilder, LineOver1000OctetsIsRefusedButTheDataStillEnds) {
     auto outcome = receive("first\r\n" + std::string(999, 'x') + "\r\nlast\r\n.\r\nQUIT\r\n");
     EXPECT_TRUE(outcome.ended);
     EXPECT_EQ(outcome.problem, Problem::line_too_long);
     EXPECT_EQ(outcome.text, ""); // nothing of a refused message is kept
+    EXPECT_EQ(outcome.after, "QUIT\r\n");
+}
+
+TEST(MessageBuilder, AnOverlongLastLineStillEndsTheData) {
+    auto outcome = receive("first\r\n" + std::string(5000, 'x') + "\r\n.\r\nQUIT\r\n");
+    EXPECT_TRUE(outcome.ended);
+    EXPECT_EQ(outcome.problem, Problem::line_too_long);
+    EXPECT_EQ(outcome.after, "QUIT\r\n");
+}
+
+// A message far bigger than a session keeps in memory goes through its spool intact.
+TEST(MessageBuilder, ABigMessageIsKeptWhole) {
+    std::string wire;
+    std::string stored;
+    for (int i = 0; wire.size() < 1024 * 1024; ++i) {
+        std::string line = "line " + std::to_string(i) + " " + std::string(i % 900, 'a' + i % 26);
+        wire += line + "\r\n";
+        stored += line + "\n";
+    }
+    auto outcome = receive(wire + ".\r\nQUIT\r\n");
+    EXPECT_EQ(outcome.problem, Problem::none);
+    EXPECT_EQ(outcome.text.size(), stored.size());
+    EXPECT_TRUE(outcome.text == stored);
     EXPECT_EQ(outcome.after, "QUIT\r\n");
 }
 
@@ -156,6 +196,18 @@ TEST_P(Smuggling, NeverEndsTheDataAndRefusesTheMessage) {
     EXPECT_TRUE(outcome.ended);
     EXPECT_EQ(outcome.after, "QUIT\r\n") << "the data ended before the real end-of-data line";
     EXPECT_EQ(outcome.problem, Problem::bare_line_end);
+    EXPECT_EQ(outcome.text, "");
+}
+
+// An over-long line is discarded, but not how it ended: a bare LF there must not count as the
+// CRLF before the dot, or the rest of the data would be read as commands.
+TEST(MessageBuilder, AnOverlongLineEndingInABareLfIsNoEndOfData) {
+    const std::string smuggled = "MAIL FROM:<mallory@example.test>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\n"
+                                 "smuggled\r\n";
+    auto outcome = receive("Subject: real\r\n\r\n" + std::string(1100, 'x') + "\n.\r\n" + smuggled + ".\r\nQUIT\r\n");
+    EXPECT_TRUE(outcome.ended);
+    EXPECT_EQ(outcome.after, "QUIT\r\n") << "the data ended before the real end-of-data line";
+    EXPECT_NE(outcome.problem, Problem::none);
     EXPECT_EQ(outcome.text, "");
 }
 

@@ -302,14 +302,31 @@ TEST(SmtpLimits, TextLineOf1000OctetsIsDelivered) {
     EXPECT_EQ(split_stored(read_file(files[0])).rest, text);
 }
 
+// The limit is on the text: a line of 998 characters that starts with a dot arrives as 999,
+// with the dot the client added (RFC 5321 4.5.2).
+TEST(SmtpLimits, DotStuffedTextLineOf1000OctetsIsDelivered) {
+    ChapterServer server;
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto text = "Subject: long line\n\n." + std::string(997, 'x') + "\n";
+    auto reply = send_message(client, "alice@example.test", {"bob@localhost"}, text);
+    ASSERT_EQ(reply.code, 250) << reply;
+    auto files = new_messages(mailbox(server, "bob"));
+    ASSERT_EQ(files.size(), 1U);
+    EXPECT_EQ(split_stored(read_file(files[0])).rest, text);
+}
+
+// RFC 5321 4.3.2: 554 is among the replies to the end of DATA, 500 is not.
 TEST(SmtpLimits, TextLineOver1000OctetsIsRefusedAtTheEndOfTheData) {
     ChapterServer server;
     LineClient client(server.port("smtp"));
     greet(client);
-    auto reply = send_message(client, "alice@example.test", {"bob@localhost"},
-                              "Subject: long line\n\n" + std::string(999, 'x') + "\nafter it\n");
-    EXPECT_EQ(reply.code, 500) << reply;
-    EXPECT_TRUE(reply.last().starts_with("500 5.5.6 ")) << reply;
+    for (const std::string& line : {std::string(999, 'x'), "." + std::string(998, 'x')}) {
+        auto reply = send_message(client, "alice@example.test", {"bob@localhost"},
+                                  "Subject: long line\n\n" + line + "\nafter it\n");
+        EXPECT_EQ(reply.code, 554) << reply;
+        EXPECT_TRUE(reply.last().starts_with("554 5.6.0 ")) << reply;
+    }
     EXPECT_TRUE(all_files(mail_root(server)).empty());
     EXPECT_EQ(command(client, "NOOP").code, 250);
 }
@@ -411,7 +428,10 @@ INSTANTIATE_TEST_SUITE_P(Vectors, SmtpSmuggling,
                                            SmugglingVector{"cr_dot_crlf", "\r.\r\n"},
                                            SmugglingVector{"crlf_dot_cr_crlf", "\r\n.\r\r\n"},
                                            SmugglingVector{"bare_cr_mid_line", "\rstill the same line\r\n"},
-                                           SmugglingVector{"bare_lf_mid_message", "\nnext line\r\n"}),
+                                           SmugglingVector{"bare_lf_mid_message", "\nnext line\r\n"},
+                                           // Discarded as too long, its bare LF must still count.
+                                           SmugglingVector{"overlong_line_lf_dot_crlf",
+                                                           "\r\n" + std::string(1100, 'x') + "\n.\r\n"}),
                          [](const auto& info) { return info.param.name; });
 
 // Many sessions on several threads: every message lands exactly once, under a unique name.

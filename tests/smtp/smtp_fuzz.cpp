@@ -10,6 +10,7 @@
 #include "smtp_data.hpp"
 
 #include "shared/line_buffer.hpp"
+#include "shared/testing/files.hpp"
 
 #include <cstdint>
 #include <cstdlib>
@@ -18,8 +19,6 @@
 #include <variant>
 
 namespace {
-
-constexpr std::size_t max_text_line = 1000; // RFC 5321 4.5.3.1.6, as the session reads DATA
 
 // RFC 5321 4.2: reply text is HT, SP and printable US-ASCII; ours has no HT either. Above all,
 // no CR or LF from the client may end up in a reply, where it would split it.
@@ -77,24 +76,32 @@ void check_command(std::string_view line) {
 }
 
 // The octets as a DATA block, read the way the session reads it. A message accepted without a
-// problem has only LF line ends (the Maildir convention) and stays within the size limit.
+// problem has only LF line ends (the Maildir convention) and stays within the size limit. The
+// data ends only right after CRLF "." CRLF (RFC 5321 4.1.1.4), or at the very start with "."
+// CRLF (the DATA command's CRLF is the first): anywhere else, what follows would be read as
+// commands that the client hid inside its message (SMTP smuggling).
 void check_message(std::string_view bytes, std::uint64_t max_size) {
     mailsteps::LineBuffer buffer;
     buffer.append(bytes);
-    smtp::MessageBuilder message(max_size);
+    smtp::MessageBuilder message(max_size, "/nonexistent"); // inputs stay under the memory limit
     mailsteps::Line line;
     for (bool end = false; !end;) {
-        const auto status = buffer.next_line(max_text_line, line);
+        const auto status = buffer.next_line(smtp::MessageBuilder::max_stuffed_line, line);
         if (status == mailsteps::LineBuffer::Status::line) {
             end = message.add_line(line);
+            if (end) {
+                const auto data = bytes.substr(0, bytes.size() - buffer.buffered());
+                check(data == ".\r\n" || data.ends_with("\r\n.\r\n"));
+            }
         } else if (status == mailsteps::LineBuffer::Status::too_long) {
             message.add_too_long_line();
         } else {
             end = true;
         }
         if (message.problem() == smtp::MessageBuilder::Problem::none) {
-            check(message.text().find('\r') == std::string::npos);
-            check(message.text().size() <= max_size);
+            const auto text = mailsteps::testing::read_spool(message.text());
+            check(text.find('\r') == std::string::npos);
+            check(text.size() <= max_size);
         }
     }
 }
