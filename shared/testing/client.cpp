@@ -38,6 +38,21 @@ std::uint16_t free_tcp_port(const std::string& address) {
     return ntohs(bound.sin_port);
 }
 
+HeldPort::HeldPort(const std::string& address, std::uint16_t port) : address_(address) {
+    auto bound = ipv4_address(address, port);
+    socklen_t length = sizeof bound;
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&bound), sizeof bound) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&bound), &length) != 0) {
+        std::system_error error(errno, std::generic_category(), "cannot hold TCP " + address + ":" + std::to_string(port));
+        ::close(fd_);
+        throw error;
+    }
+    port_ = ntohs(bound.sin_port);
+}
+
+HeldPort::~HeldPort() { ::close(fd_); }
+
 LineClient::LineClient(std::uint16_t port, const std::string& host, const std::string& local_address) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {

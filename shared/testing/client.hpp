@@ -40,9 +40,32 @@ private:
     bool closed_ = false;
 };
 
-// A TCP port that is free on `address` now, for a server that cannot be given port 0 and
-// report its port (Postfix, aiosmtpd). Another program may take it first: callers retry or
-// use an address no other test listens on.
+// A TCP port that is free on `address` now, for a peer that can neither be given port 0 and
+// report its port nor be handed a socket (Postfix, aiosmtpd's command line). Another program
+// may take the port before the peer binds it: callers must notice that the peer failed to bind
+// (not merely that something answers there) and start it again on another port.
 std::uint16_t free_tcp_port(const std::string& address = "127.0.0.1");
+
+// A TCP port held on `address` (0: any free one) for as long as the object lives: a socket
+// bound to it, without SO_REUSEADDR, so no other program can bind it, and not listening, so a
+// connection to it is refused (on Linux a reset answers it), as by a host whose server is down.
+// A server started on this socket (Process's `socket`) brings the host up on the same port,
+// which was never free in between. Throws std::system_error when the port is in use.
+class HeldPort {
+public:
+    explicit HeldPort(const std::string& address = "127.0.0.1", std::uint16_t port = 0);
+    ~HeldPort();
+    HeldPort(const HeldPort&) = delete;
+    HeldPort& operator=(const HeldPort&) = delete;
+
+    const std::string& address() const { return address_; }
+    std::uint16_t port() const { return port_; }
+    int socket() const { return fd_; }
+
+private:
+    std::string address_;
+    int fd_ = -1;
+    std::uint16_t port_ = 0;
+};
 
 } // namespace mailsteps::testing

@@ -25,8 +25,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Starts `program` with the given standard streams (file descriptors, -1: /dev/null).
-pid_t spawn(const std::string& program, const std::vector<std::string>& args, int in, int out, int err) {
+// Starts `program` with the given standard streams (file descriptors, -1: /dev/null) and, unless
+// it is -1, `socket` as its fd 3.
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, int in, int out, int err,
+            int socket = -1) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     auto redirect = [&](int fd, int target) {
@@ -39,6 +41,9 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, in
     redirect(in, STDIN_FILENO);
     redirect(out, STDOUT_FILENO);
     redirect(err, STDERR_FILENO);
+    if (socket >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, socket, 3); // the copy is not closed on exec
+    }
     std::vector<char*> argv{const_cast<char*>(program.c_str())};
     for (const auto& arg : args) {
         argv.push_back(const_cast<char*>(arg.c_str()));
@@ -82,14 +87,14 @@ int open_file(const std::string& path, int flags) {
 
 } // namespace
 
-Process::Process(const std::string& program, const std::vector<std::string>& args) {
+Process::Process(const std::string& program, const std::vector<std::string>& args, int socket) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
     }
     int log_fd = open_file((log_dir_.path() / "stderr").string(), O_WRONLY | O_CREAT | O_TRUNC);
     try {
-        pid_ = spawn(program, args, -1, pipe_fds[1], log_fd);
+        pid_ = spawn(program, args, -1, pipe_fds[1], log_fd, socket);
     } catch (...) {
         ::close(pipe_fds[0]);
         ::close(pipe_fds[1]);

@@ -21,7 +21,9 @@ using Milliseconds = std::chrono::milliseconds;
 // the object goes away.
 class Process {
 public:
-    Process(const std::string& program, const std::vector<std::string>& args);
+    // `socket`, when given, becomes the program's fd 3: a socket the test bound, to serve on (as
+    // inetd and systemd hand servers theirs), so that its port is never free for others to take.
+    Process(const std::string& program, const std::vector<std::string>& args, int socket = -1);
     ~Process();
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;

@@ -51,8 +51,9 @@ bool bind_to(const Socket& socket, std::uint16_t port) {
 }
 
 // A name server listens on UDP and TCP with the same port number: the OS picks a free UDP
-// port, and it is kept if that TCP port is free too. Someone may still take it before
-// dnsmasq does; then dnsmasq exits and the constructor tries another.
+// port, and it is kept if that TCP port is free too. dnsmasq cannot be handed sockets, so
+// someone may still take the port before dnsmasq binds it; then dnsmasq exits and the
+// constructor tries another.
 std::uint16_t free_port() {
     for (int attempt = 0; attempt < 100; ++attempt) {
         Socket udp(SOCK_DGRAM);
@@ -137,7 +138,8 @@ bool Dnsmasq::wait_until_answering() {
         if (process_->wait(0ms)) {
             return false;  // it exited: the port was taken, or an option was wrong
         }
-        if (answers(port_)) {
+        // Its own log must show the query: an answer alone may come from whoever took the port.
+        if (answers(port_) && process_->log().find("query[A] probe.test") != std::string::npos) {
             return true;
         }
         std::this_thread::sleep_for(20ms);

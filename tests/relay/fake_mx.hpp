@@ -4,11 +4,13 @@
 // the first recipients, for the relay's end-to-end tests.
 #include "smtp/smtp_testing.hpp"
 
+#include "shared/testing/client.hpp"
 #include "shared/testing/process.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace relay::tests {
 
@@ -18,11 +20,23 @@ struct FakeMx {
     mailsteps::testing::Process process;
     std::uint16_t port;
 
-    FakeMx(const std::string& address, int failures, const std::string& reply, std::uint16_t port_wanted = 0)
-        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
-                                       std::to_string(port_wanted), "--fail-first", std::to_string(failures),
-                                       "--fail-reply", reply, "--out", dir.path().string()}),
+    // On `address`, at a port the OS picks.
+    FakeMx(const std::string& address, int failures, const std::string& reply)
+        : process("/usr/bin/python3", arguments({"--host", address}, failures, reply)), port(process.port("smtp")) {}
+
+    // On the port the test held while the MX host was down: fake_mx.py gets that very socket, so
+    // the port is never free for another program to take in between.
+    FakeMx(const mailsteps::testing::HeldPort& down, int failures, const std::string& reply)
+        : process("/usr/bin/python3", arguments({"--host", down.address(), "--fd", "3"}, failures, reply),
+                  down.socket()),
           port(process.port("smtp")) {}
+
+    std::vector<std::string> arguments(std::vector<std::string> where, int failures, const std::string& reply) const {
+        std::vector<std::string> args{MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--fail-first",
+                                      std::to_string(failures), "--fail-reply", reply, "--out", dir.path().string()};
+        args.insert(args.end(), where.begin(), where.end());
+        return args;
+    }
 
     std::size_t received() const {
         std::size_t count = 0;

@@ -3,11 +3,14 @@
 
 It refuses the first --fail-first RCPT commands with --fail-reply, then accepts, and writes
 each message it takes to --out (one file per message, the data as received). Like mailsteps'
-own servers it prints "listening on smtp ADDR:PORT" once ready.
+own servers it prints "listening on smtp ADDR:PORT" once ready. With --fd it serves on a socket
+it inherited, bound by the test, instead of binding one itself: the test held that port while
+the MX host was down, and it never became free for another program to take.
 """
 import argparse
 import asyncio
 import pathlib
+import socket
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -40,6 +43,7 @@ async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fd", type=int, help="serve on this inherited bound socket, not on --host and --port")
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-reply", default="451 4.3.0 Try again later")
     parser.add_argument("--out", type=pathlib.Path, required=True)
@@ -47,7 +51,11 @@ async def main():
     args.out.mkdir(parents=True, exist_ok=True)
     handler = Handler(args.fail_first, args.fail_reply, args.out)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, hostname="fake-mx.test"), args.host, args.port)
+    factory = lambda: SMTP(handler, hostname="fake-mx.test")
+    if args.fd is None:
+        server = await loop.create_server(factory, args.host, args.port)
+    else:
+        server = await loop.create_server(factory, sock=socket.socket(fileno=args.fd))
     host, port = server.sockets[0].getsockname()[:2]
     print(f"listening on smtp {host}:{port}", flush=True)
     await server.serve_forever()

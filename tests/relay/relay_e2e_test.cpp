@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <functional>
@@ -45,11 +47,11 @@ struct RemoteServer {
     Process process;
     std::uint16_t port;
 
-    RemoteServer(const std::string& address, std::uint16_t port_wanted = 0)
-        : process(chapter_program(), arguments(address, port_wanted)), port(process.port("smtp")) {}
+    explicit RemoteServer(const std::string& address)
+        : process(chapter_program(), arguments(address)), port(process.port("smtp")) {}
 
-    std::vector<std::string> arguments(const std::string& address, std::uint16_t port_wanted) const {
-        std::vector<std::string> args{"--listen", address, "--smtp-port", std::to_string(port_wanted), "--hostname",
+    std::vector<std::string> arguments(const std::string& address) const {
+        std::vector<std::string> args{"--listen", address, "--smtp-port", "0", "--hostname",
                                       "mx.example.test", "--domain", "example.test", "--maildir-root",
                                       (dir.path() / "mail").string(), "--queue-dir", (dir.path() / "queue").string(),
                                       "--relay-network", "::1/128"};
@@ -184,10 +186,22 @@ TEST(Relay, MxPointingBackAtUsIsALoopNotARelay) {
 
 TEST(Relay, FirstMxDownSecondMxUsed) {
     Dnsmasq dns(zone);
-    RemoteServer second("127.0.0.3"); // nothing listens on 127.0.0.2 at that port
-    ChapterServer server(relaying(dns, second.port));
+    // Both MX hosts are tried at the second's port. On 127.0.0.2 the test holds that port without
+    // listening, so the first is down; another test may have it there, then the second starts anew.
+    std::unique_ptr<RemoteServer> second;
+    std::optional<HeldPort> first_down;
+    for (int attempt = 0; attempt < 10 && !first_down; ++attempt) {
+        second = std::make_unique<RemoteServer>("127.0.0.3");
+        try {
+            first_down.emplace("127.0.0.2", second->port);
+        } catch (const std::system_error& in_use) {
+            std::cout << in_use.what() << ", trying another port\n";
+        }
+    }
+    ASSERT_TRUE(first_down);
+    ChapterServer server(relaying(dns, second->port));
     ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
-    EXPECT_TRUE(eventually([&] { return second.inbox("bob").size() == 1; })) << server.log();
+    EXPECT_TRUE(eventually([&] { return second->inbox("bob").size() == 1; })) << server.log();
 }
 
 TEST(Relay, TemporaryFailuresAreRetriedThenDelivered) {
@@ -317,21 +331,21 @@ TEST(Relay, MailLoopIsRefused) {
 TEST(Relay, QueueSurvivesKillAndRestart) {
     Dnsmasq dns(zone);
     TempDir dir;
-    std::uint16_t mx_port = 0;
+    // The same directories every time; the MX host at `mx_port`.
+    auto arguments = [&](std::uint16_t mx_port) {
+        std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", (dir.path() / "mail").string(),
+                                      "--queue-dir", (dir.path() / "queue").string()};
+        for (const auto& arg : relaying(dns, mx_port, {}, "1h")) {
+            args.push_back(arg);
+        }
+        for (const auto& arg : other_port_args("--smtp-port")) {
+            args.push_back(arg);
+        }
+        return args;
+    };
     {
-        RemoteServer probe("127.0.0.2"); // learn a port, then free it: the MX host is down
-        mx_port = probe.port;
-    }
-    std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", (dir.path() / "mail").string(), "--queue-dir",
-                                  (dir.path() / "queue").string()};
-    for (const auto& arg : relaying(dns, mx_port, {}, "1h")) {
-        args.push_back(arg);
-    }
-    for (const auto& arg : other_port_args("--smtp-port")) {
-        args.push_back(arg);
-    }
-    {
-        Process first(chapter_program(), args);
+        HeldPort mx_down("127.0.0.2"); // bound, not listening: the MX host is down
+        Process first(chapter_program(), arguments(mx_down.port()));
         for (int i = 0; i < 20; ++i) {
             std::string numbered = "Message-ID: <" + std::to_string(i) + "@test>\n\nnumber " + std::to_string(i) + "\n";
             ASSERT_EQ(send(first.port("smtp"), "alice@localhost", "bob@example.test", numbered).code, 250);
@@ -339,8 +353,9 @@ TEST(Relay, QueueSurvivesKillAndRestart) {
         first.send_signal(SIGKILL);
         first.wait();
     }
-    RemoteServer remote("127.0.0.2", mx_port);
-    Process second(chapter_program(), args);
+    // The MX host is back, at a port of its own that the restarted server is told.
+    RemoteServer remote("127.0.0.2");
+    Process second(chapter_program(), arguments(remote.port));
     second.port("smtp");
     ASSERT_TRUE(eventually([&] { return remote.inbox("bob").size() == 20; }, 30s)) << second.log();
     std::set<std::string> ids;

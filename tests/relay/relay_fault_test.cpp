@@ -154,8 +154,8 @@ TEST(RelayFaults, QueueingThatFailsTakesBackTheLocalCopiesOfAMixedEnvelope) {
 // full to store that bounce, the failure must wait in the queue until it can, not vanish.
 TEST(RelayFaults, ABounceThatCannotBeStoredWaitsInTheQueueUntilItCan) {
     Dnsmasq dns(zone);
-    std::uint16_t mx_port = FakeMx("127.0.0.2", refuse_all, "550 5.1.1 No such user here").port; // then free: the MX is down
-    ChapterServer server(relaying(dns.server(), mx_port));
+    HeldPort mx_port("127.0.0.2"); // bound, not listening: the MX host is down
+    ChapterServer server(relaying(dns.server(), mx_port.port()));
     LineClient client(server.port("smtp"));
     greet(client);
     // A bounce quotes the header section (RFC 6522 4): this one is too big for the full disk.
@@ -169,7 +169,7 @@ TEST(RelayFaults, ABounceThatCannotBeStoredWaitsInTheQueueUntilItCan) {
     auto id = queue_id(accepted.last());
     ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; })) << server.log();
     FileSizeLimit disk_full(server.process().pid(), file_size_limit);
-    FakeMx mx("127.0.0.2", refuse_all, "550 5.1.1 No such user here", mx_port);
+    FakeMx mx(mx_port, refuse_all, "550 5.1.1 No such user here"); // up, on that very socket
     auto bounce_failed = [&] { return server.log().find("bounce to <alice@localhost> failed") != std::string::npos; };
     ASSERT_TRUE(eventually(bounce_failed)) << server.log();
     EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{});

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -424,9 +425,8 @@ TEST_F(SmtpClientTest, RefusalAfterTheMessageAppliesToTheAcceptedRecipients) {
 // ---- Broken conversations ------------------------------------------------------------------
 
 TEST_F(SmtpClientTest, ConnectionRefused) {
-    tcp::acceptor closed(io_, loopback_any_port);
-    auto nobody_listens = closed.local_endpoint();
-    closed.close();
+    mailsteps::testing::HeldPort closed; // bound, not listening: kept, so no other test can listen there
+    tcp::endpoint nobody_listens{asio::ip::address_v4::loopback(), closed.port()};
 
     auto attempt = deliver_to(nobody_listens, "Hello\n");
     EXPECT_FALSE(attempt.connected);
@@ -536,47 +536,60 @@ INSTANTIATE_TEST_SUITE_P(SmtpClientTest, MalformedGreeting,
 
 // ---- Real servers --------------------------------------------------------------------------
 
-// A free port on a loopback address no other test listens on: between this probe and
-// aiosmtpd's bind, another test's server given port 0 could take the same port on 127.0.0.1
-// (it happened once in CI), but not on 127.0.0.25.
-tcp::endpoint free_loopback_port() {
-    const std::string address = "127.0.0.25";
-    return {asio::ip::make_address_v4(address), mailsteps::testing::free_tcp_port(address)};
-}
-
-bool wait_until_listening(const tcp::endpoint& endpoint) {
-    asio::io_context io;
+// True once aiosmtpd logs that it listens (with -d, only after its own bind succeeded, so another
+// program's listener on that port is never taken for it); false when it exits first, or in 10 s.
+bool wait_until_listening(mailsteps::testing::Process& aiosmtpd) {
     for (auto deadline = Clock::now() + 10s; Clock::now() < deadline; std::this_thread::sleep_for(50ms)) {
-        tcp::socket socket(io);
-        asio::error_code error;
-        socket.connect(endpoint, error);
-        if (!error) {
+        if (aiosmtpd.log().find("Server is listening on") != std::string::npos) {
             return true;
+        }
+        if (aiosmtpd.wait(0ms)) {
+            return false;
         }
     }
     return false;
 }
 
+struct Aiosmtpd {
+    tcp::endpoint endpoint;
+    std::unique_ptr<mailsteps::testing::Process> process;
+    bool listening = false;
+};
+
+// aiosmtpd's own command line, printing each message (the Debugging handler). It can neither be
+// given port 0 and tell its port nor be handed a socket, so it gets a port that was free a moment
+// ago, on a loopback address no other test listens on. Another program may still take that port
+// first: then aiosmtpd exits, and it starts again on another.
+Aiosmtpd start_aiosmtpd() {
+    const std::string address = "127.0.0.25";
+    Aiosmtpd aiosmtpd;
+    for (int attempt = 0; attempt < 5 && !aiosmtpd.listening; ++attempt) {
+        aiosmtpd.endpoint = {asio::ip::make_address_v4(address), mailsteps::testing::free_tcp_port(address)};
+        aiosmtpd.process = std::make_unique<mailsteps::testing::Process>(
+            "/usr/bin/python3", std::vector<std::string>{"-u", "-m", "aiosmtpd", "-n", "-d", "-s", "1000000", "-l",
+                                                         address + ":" + std::to_string(aiosmtpd.endpoint.port()),
+                                                         "-c", "aiosmtpd.handlers.Debugging"});
+        aiosmtpd.listening = wait_until_listening(*aiosmtpd.process);
+    }
+    return aiosmtpd;
+}
+
 TEST_F(SmtpClientTest, AiosmtpdReceivesTheMessage) {
-    auto endpoint = free_loopback_port();
-    mailsteps::testing::Process aiosmtpd("/usr/bin/python3",
-                                         {"-u", "-m", "aiosmtpd", "-n", "-s", "1000000", "-l",
-                                          endpoint.address().to_string() + ":" + std::to_string(endpoint.port()), "-c",
-                                          "aiosmtpd.handlers.Debugging"});
-    ASSERT_TRUE(wait_until_listening(endpoint)) << aiosmtpd.log();
+    auto [endpoint, aiosmtpd, listening] = start_aiosmtpd();
+    ASSERT_TRUE(listening) << aiosmtpd->log();
 
     auto attempt = deliver_to(endpoint, "Subject: caf\xc3\xa9\n\n.na\xc3\xafve\n..\nend\n");
     EXPECT_EQ(attempt.session_reply.code, 250) << attempt.session_reply.text;
     EXPECT_EQ(attempt.recipient_replies.at(0).code, 250);
 
     std::vector<std::string> printed;
-    while (auto line = aiosmtpd.read_stdout_line()) {
+    while (auto line = aiosmtpd->read_stdout_line()) {
         if (*line == "------------ END MESSAGE ------------") {
             break;
         }
         printed.push_back(*line);
     }
-    ASSERT_EQ(printed.size(), 9u) << aiosmtpd.log();
+    ASSERT_EQ(printed.size(), 9u) << aiosmtpd->log();
     EXPECT_EQ(printed[0], "---------- MESSAGE FOLLOWS ----------");
     EXPECT_EQ(printed[1], "mail options: ['SIZE=36', 'BODY=8BITMIME']");
     EXPECT_EQ(printed[3], "Subject: caf\xc3\xa9");

@@ -52,8 +52,9 @@ Postfix::Postfix(Options options) : options_(std::move(options)) {
             throw std::runtime_error("cannot give the postfix user its directory " + std::string(owned));
         }
     }
-    // Another program may take the free port before Postfix binds it; then Postfix does not
-    // start, and it is tried again on another.
+    // Postfix cannot be handed a socket, so another program may take the free port before
+    // Postfix binds it. Then Postfix does not start (`postfix start` runs `master -w`, which
+    // fails when the master cannot bind smtpd's port), and it is tried again on another.
     for (int attempt = 0; attempt < 5; ++attempt) {
         if (start()) {
             return;
