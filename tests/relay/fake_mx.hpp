@@ -9,20 +9,30 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace relay::tests {
 
-// aiosmtpd refusing the first `failures` recipients with `reply`, then accepting.
+// aiosmtpd refusing the first `failures` recipients with `reply`, then accepting. `more` are
+// further options of fake_mx.py, such as "--hold-quit".
 struct FakeMx {
     mailsteps::testing::TempDir dir;
     mailsteps::testing::Process process;
     std::uint16_t port;
 
-    FakeMx(const std::string& address, int failures, const std::string& reply, std::uint16_t port_wanted = 0)
-        : process("/usr/bin/python3", {MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
-                                       std::to_string(port_wanted), "--fail-first", std::to_string(failures),
-                                       "--fail-reply", reply, "--out", dir.path().string()}),
+    FakeMx(const std::string& address, int failures, const std::string& reply, std::uint16_t port_wanted = 0,
+           const std::vector<std::string>& more = {})
+        : process("/usr/bin/python3", arguments(address, failures, reply, port_wanted, more)),
           port(process.port("smtp")) {}
+
+    std::vector<std::string> arguments(const std::string& address, int failures, const std::string& reply,
+                                       std::uint16_t port_wanted, const std::vector<std::string>& more) const {
+        std::vector<std::string> args{MAILSTEPS_SOURCE_DIR "/tests/relay/fake_mx.py", "--host", address, "--port",
+                                      std::to_string(port_wanted), "--fail-first", std::to_string(failures),
+                                      "--fail-reply", reply, "--out", dir.path().string()};
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    }
 
     std::size_t received() const {
         std::size_t count = 0;

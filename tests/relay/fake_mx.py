@@ -4,6 +4,9 @@
 It refuses the first --fail-first RCPT commands with --fail-reply, then accepts, and writes
 each message it takes to --out (one file per message, the data as received). Like mailsteps'
 own servers it prints "listening on smtp ADDR:PORT" once ready.
+
+One way to misbehave, noted on stderr when it happens:
+  --hold-quit          never answer QUIT: the client is stuck after its transaction
 """
 import argparse
 import asyncio
@@ -14,10 +17,11 @@ from aiosmtpd.smtp import SMTP
 
 
 class Handler:
-    def __init__(self, fail_first, fail_reply, out):
+    def __init__(self, fail_first, fail_reply, out, hold_quit):
         self.failures_left = fail_first
         self.fail_reply = fail_reply
         self.out = out
+        self.hold_quit = hold_quit
         self.received = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -35,6 +39,12 @@ class Handler:
             f"{envelope.mail_from}\n" + "\n".join(envelope.rcpt_tos) + "\n")
         return "250 2.0.0 OK"
 
+    async def handle_QUIT(self, server, session, envelope):
+        if self.hold_quit:
+            print("holding QUIT", file=sys.stderr, flush=True)
+            await asyncio.Event().wait()  # forever
+        return "221 Bye"
+
 
 async def main():
     parser = argparse.ArgumentParser()
@@ -43,9 +53,10 @@ async def main():
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-reply", default="451 4.3.0 Try again later")
     parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--hold-quit", action="store_true")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    handler = Handler(args.fail_first, args.fail_reply, args.out)
+    handler = Handler(args.fail_first, args.fail_reply, args.out, args.hold_quit)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler, hostname="fake-mx.test"), args.host, args.port)
     host, port = server.sockets[0].getsockname()[:2]
