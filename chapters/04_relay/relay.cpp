@@ -219,6 +219,10 @@ void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, c
         if (reply.code >= 200 && reply.code < 300) {
             recipient.status = RecipientStatus::delivered;
             status = "sent";
+        } else if (result.lacks_8bitmime) { // our own verdict, not the server's reply: the reason names it
+            recipient.status = RecipientStatus::failed;
+            recipient.last_reply = reply_text + " (" + relay_name + ")";
+            status = "bounced";
         } else if (reply.code >= 500) {
             recipient.status = RecipientStatus::failed; // the DSN quotes the reply and names the server
             recipient.last_reply = reply_text;

@@ -5,7 +5,8 @@ It refuses the first --fail-first RCPT commands with --fail-reply, then accepts,
 each message it takes to --out (one file per message, the data as received). Like mailsteps'
 own servers it prints "listening on smtp ADDR:PORT" once ready.
 
-One way to misbehave, noted on stderr when it happens:
+Two ways to misbehave, the last noted on stderr when it happens:
+  --no-8bitmime        do not announce 8BITMIME (RFC 6152) in the EHLO reply
   --hold-quit          never answer QUIT: the client is stuck after its transaction
 """
 import argparse
@@ -53,12 +54,15 @@ async def main():
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-reply", default="451 4.3.0 Try again later")
     parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--no-8bitmime", action="store_true")
     parser.add_argument("--hold-quit", action="store_true")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     handler = Handler(args.fail_first, args.fail_reply, args.out, args.hold_quit)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, hostname="fake-mx.test"), args.host, args.port)
+    # aiosmtpd announces 8BITMIME unless it decodes the data as text.
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname="fake-mx.test", decode_data=args.no_8bitmime), args.host, args.port)
     host, port = server.sockets[0].getsockname()[:2]
     print(f"listening on smtp {host}:{port}", flush=True)
     await server.serve_forever()

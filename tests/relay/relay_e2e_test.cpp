@@ -190,6 +190,23 @@ TEST(Relay, FirstMxDownSecondMxUsed) {
     EXPECT_TRUE(eventually([&] { return second.inbox("bob").size() == 1; })) << server.log();
 }
 
+// RFC 6152 3: 8-bit data only to a server that announced 8BITMIME. We do not convert it
+// (RFC 6152 allows either): the sender gets a DSN with RFC 3463's 5.6.3, and the server nothing.
+TEST(Relay, EightBitMessageToAServerWithout8BitMimeBouncesWith563) {
+    Dnsmasq dns(zone);
+    FakeMx mx("127.0.0.2", 0, "", 0, {"--no-8bitmime"});
+    ChapterServer server(relaying(dns, mx.port));
+    const std::string eight_bit = "From: alice@localhost\nSubject: caf\xc3\xa9\n\nna\xc3\xafve\n";
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", eight_bit).code, 250);
+    ASSERT_TRUE(eventually([&] { return local_inbox(server, "alice").size() == 1; })) << server.log();
+    auto dsn = read_file(local_inbox(server, "alice").front());
+    EXPECT_NE(dsn.find("Final-Recipient: rfc822; bob@example.test"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("Status: 5.6.3"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("8BITMIME"), std::string::npos) << dsn;
+    EXPECT_NE(dsn.find("mx1.example.test"), std::string::npos) << dsn; // which server could not take it
+    EXPECT_EQ(mx.received(), 0U);
+}
+
 TEST(Relay, TemporaryFailuresAreRetriedThenDelivered) {
     Dnsmasq dns(zone);
     FakeMx mx("127.0.0.2", 2, "451 4.3.0 Try again later");

@@ -248,14 +248,38 @@ TEST_F(SmtpClientTest, EightBitTextIsDeclaredWhenTheServerKnows8BitMime) {
     ASSERT_GE(server_.commands.size(), 2u);
     EXPECT_EQ(server_.commands[1], "MAIL FROM:<alice@a.test> SIZE=27 BODY=8BITMIME");
     EXPECT_EQ(message_part(), "Subject: caf\xc3\xa9\r\n\r\n..na\xc3\xafve\r\n.\r\n");
+    EXPECT_FALSE(attempt.lacks_8bitmime);
 }
 
 TEST_F(SmtpClientTest, NoMailParametersWithoutExtensions) {
     server_.replies["EHLO"] = "250 fake.test at your service\r\n";
-    auto attempt = deliver("Subject: caf\xc3\xa9\n\n");
+    auto attempt = deliver("Subject: cafe\n\n");
     EXPECT_EQ(attempt.session_reply.code, 250);
     ASSERT_GE(server_.commands.size(), 2u);
     EXPECT_EQ(server_.commands[1], "MAIL FROM:<alice@a.test>");
+}
+
+// RFC 6152 3: without 8BITMIME in the EHLO reply, the server gets no 8-bit octet: not the
+// message, not even MAIL. The attempt ends with our own 554 5.6.3 (RFC 3463: conversion
+// required but not supported), to be bounced.
+TEST_F(SmtpClientTest, EightBitTextIsNotSentWithout8BitMime) {
+    server_.replies["EHLO"] = "250-fake.test\r\n250 SIZE 10240000\r\n";
+    auto attempt = deliver("Subject: caf\xc3\xa9\n\n");
+    EXPECT_EQ(attempt.session_reply.code, 554);
+    EXPECT_TRUE(attempt.session_reply.text.starts_with("5.6.3 ")) << attempt.session_reply.text;
+    EXPECT_TRUE(attempt.lacks_8bitmime);
+    EXPECT_EQ(relay::outcome_for(attempt, 0).code, 554);
+    EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "QUIT"}));
+}
+
+// A server that only answers HELO knows no extension at all (RFC 5321 4.1.1.1).
+TEST_F(SmtpClientTest, EightBitTextIsNotSentAfterHelo) {
+    server_.replies["EHLO"] = "502 5.5.2 Command not recognized\r\n";
+    auto attempt = deliver("8-bit: \xff\n");
+    EXPECT_EQ(attempt.session_reply.code, 554);
+    EXPECT_TRUE(attempt.session_reply.text.starts_with("5.6.3 ")) << attempt.session_reply.text;
+    EXPECT_TRUE(attempt.lacks_8bitmime);
+    EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "HELO client.test", "QUIT"}));
 }
 
 TEST_F(SmtpClientTest, MultiLineGreetingAndEhloWithLowerCaseKeywords) {
