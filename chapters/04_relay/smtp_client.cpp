@@ -97,6 +97,7 @@ bool has_eight_bit(std::string_view text) {
 
 bool is_positive(const Reply& reply) { return reply.code >= 200 && reply.code < 400; }
 bool is_refusal(const Reply& reply) { return reply.code >= 400; }
+bool is_permanent(const Reply& reply) { return reply.code >= 500; }
 
 // Connecting, raced against a timer like every other step.
 asio::awaitable<asio::error_code> connect(asio::ip::tcp::socket& socket, const asio::ip::tcp::endpoint& server,
@@ -135,10 +136,12 @@ private:
                                        const std::vector<smtp::Mailbox>& recipients, std::string_view text) {
         auto greeting = co_await read_reply("the greeting", 2, options_.greeting_timeout);
         if (!is_positive(greeting)) {
+            attempt.refused_to_talk = is_permanent(greeting);
             co_return greeting;
         }
         auto hello = co_await say_hello();
         if (!is_positive(hello)) {
+            attempt.refused_to_talk = is_permanent(hello);
             co_return hello;
         }
         // RFC 6152 3: 8-bit data only to a server that announced 8BITMIME. We do not convert the

@@ -206,7 +206,9 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
     }
 }
 
-// What one server said about each of `pending`: delivered, failed for good, or still to do.
+// What one server said about each of `pending`: delivered, failed for good, or still to do. A
+// server that would not talk to us at all (RFC 5321 3.1) leaves them to the next MX host, as
+// Postfix's smtp_skip_5xx_greeting does; if it was the last, they wait for the next attempt.
 void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
                    const std::string& host_name, const std::string& relay_name) {
     for (std::size_t k = 0; k < pending.size(); ++k) {
@@ -223,7 +225,7 @@ void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, c
             recipient.status = RecipientStatus::failed;
             recipient.last_reply = reply_text + " (" + relay_name + ")";
             status = "bounced";
-        } else if (reply.code >= 500) {
+        } else if (reply.code >= 500 && !result.refused_to_talk) {
             recipient.status = RecipientStatus::failed; // the DSN quotes the reply and names the server
             recipient.last_reply = reply_text;
             recipient.remote_host = host_name;

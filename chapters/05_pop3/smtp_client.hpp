@@ -39,6 +39,9 @@ struct Reply {
 // What happened when we tried one server.
 struct Attempt {
     bool connected = false;
+    // RFC 5321 3.1: a 5xx greeting, or a 5xx reply to EHLO and then to HELO, means this server
+    // will not talk to us. It says nothing of the domain's other MX hosts, nor of the message.
+    bool refused_to_talk = false;
     // RFC 6152 3: the message has 8-bit data and the server did not announce 8BITMIME, so we
     // did not send it. session_reply is then our own 554 5.6.3, not the server's words.
     bool lacks_8bitmime = false;

@@ -5,12 +5,15 @@ It refuses the first --fail-first RCPT commands with --fail-reply, then accepts,
 each message it takes to --out (one file per message, the data as received). Like mailsteps'
 own servers it prints "listening on smtp ADDR:PORT" once ready.
 
-Two ways to misbehave, the last noted on stderr when it happens:
+Three ways to misbehave, the last two noted on stderr when they happen:
   --no-8bitmime        do not announce 8BITMIME (RFC 6152) in the EHLO reply
   --hold-quit          never answer QUIT: the client is stuck after its transaction
+  --greet-554-on ADDR  also listen on ADDR, at the same port, as a host that greets every
+                       client with 554 and takes no mail (RFC 5321 3.1)
 """
 import argparse
 import asyncio
+import errno
 import pathlib
 import sys
 
@@ -47,6 +50,17 @@ class Handler:
         return "221 Bye"
 
 
+async def greet_554(reader, writer):
+    print("greeted a client with 554", file=sys.stderr, flush=True)
+    writer.write(b"554 5.7.1 fake-mx.test does not take mail from you\r\n")
+    while line := await reader.readline():
+        if line.strip().upper() == b"QUIT":
+            writer.write(b"221 2.0.0 Bye\r\n")
+            break
+        writer.write(b"503 5.5.1 No mail here\r\n")
+    writer.close()
+
+
 async def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", required=True)
@@ -56,14 +70,28 @@ async def main():
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--no-8bitmime", action="store_true")
     parser.add_argument("--hold-quit", action="store_true")
+    parser.add_argument("--greet-554-on", metavar="ADDR")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     handler = Handler(args.fail_first, args.fail_reply, args.out, args.hold_quit)
     loop = asyncio.get_running_loop()
-    # aiosmtpd announces 8BITMIME unless it decodes the data as text.
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname="fake-mx.test", decode_data=args.no_8bitmime), args.host, args.port)
-    host, port = server.sockets[0].getsockname()[:2]
+    refuser = None  # the --greet-554-on listener, open as long as main() runs
+    while True:
+        # aiosmtpd announces 8BITMIME unless it decodes the data as text.
+        server = await loop.create_server(
+            lambda: SMTP(handler, hostname="fake-mx.test", decode_data=args.no_8bitmime), args.host, args.port)
+        host, port = server.sockets[0].getsockname()[:2]
+        if not args.greet_554_on:
+            break
+        try:
+            refuser = await asyncio.start_server(greet_554, args.greet_554_on, port)
+            break
+        except OSError as error:
+            # The port is taken on the other address: with port 0, try another one.
+            server.close()
+            await server.wait_closed()
+            if error.errno != errno.EADDRINUSE or args.port != 0:
+                raise
     print(f"listening on smtp {host}:{port}", flush=True)
     await server.serve_forever()
 

@@ -190,6 +190,20 @@ TEST(Relay, FirstMxDownSecondMxUsed) {
     EXPECT_TRUE(eventually([&] { return second.inbox("bob").size() == 1; })) << server.log();
 }
 
+// RFC 5321 3.1: a 554 greeting says that server will not talk to us, not that the domain
+// refuses the mail. The next MX host is tried, as Postfix's smtp_skip_5xx_greeting does.
+TEST(Relay, A554GreetingMovesOnToTheNextMxHost) {
+    Dnsmasq dns(zone);
+    FakeMx mx("127.0.0.3", 0, "", 0, {"--greet-554-on", "127.0.0.2"}); // mx2 takes mail; mx1, same port, greets 554
+    ChapterServer server(relaying(dns, mx.port));
+    ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);
+    ASSERT_TRUE(eventually([&] { return mx.received() == 1; })) << server.log() << mx.process.log();
+    EXPECT_NE(mx.process.log().find("greeted a client with 554"), std::string::npos) << mx.process.log();
+    EXPECT_TRUE(eventually([&] { return files_in(server.dir() / "queue" / "envelopes").empty(); })) << server.log();
+    EXPECT_EQ(server.log().find("status=bounced"), std::string::npos) << server.log();
+    EXPECT_TRUE(local_inbox(server, "alice").empty()); // no bounce
+}
+
 // RFC 6152 3: 8-bit data only to a server that announced 8BITMIME. We do not convert it
 // (RFC 6152 allows either): the sender gets a DSN with RFC 3463's 5.6.3, and the server nothing.
 TEST(Relay, EightBitMessageToAServerWithout8BitMimeBouncesWith563) {

@@ -268,6 +268,7 @@ TEST_F(SmtpClientTest, EightBitTextIsNotSentWithout8BitMime) {
     EXPECT_EQ(attempt.session_reply.code, 554);
     EXPECT_TRUE(attempt.session_reply.text.starts_with("5.6.3 ")) << attempt.session_reply.text;
     EXPECT_TRUE(attempt.lacks_8bitmime);
+    EXPECT_FALSE(attempt.refused_to_talk);
     EXPECT_EQ(relay::outcome_for(attempt, 0).code, 554);
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "QUIT"}));
 }
@@ -340,6 +341,7 @@ TEST_F(SmtpClientTest, RefusedEhloFallsBackToHelo) {
     server_.replies["EHLO"] = "502 5.5.2 Command not recognized\r\n";
     auto attempt = deliver();
     EXPECT_EQ(attempt.session_reply.code, 250);
+    EXPECT_FALSE(attempt.refused_to_talk);
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "HELO client.test", "MAIL FROM:<alice@a.test>",
                                           "RCPT TO:<bob@b.test>", "DATA", "QUIT"}));
 }
@@ -350,6 +352,7 @@ TEST_F(SmtpClientTest, RefusedHeloEndsTheAttempt) {
     auto attempt = deliver();
     EXPECT_EQ(attempt.session_reply.code, 501);
     EXPECT_EQ(attempt.session_reply.text, "5.5.4 Go away");
+    EXPECT_TRUE(attempt.refused_to_talk); // RFC 5321 3.1: about this server, not the message
     EXPECT_EQ(attempt.recipient_replies.at(0).code, 0);
     EXPECT_EQ(relay::outcome_for(attempt, 0).code, 501);
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "HELO client.test", "QUIT"}));
@@ -359,6 +362,7 @@ TEST_F(SmtpClientTest, TemporaryEhloFailureIsNotRetriedWithHelo) {
     server_.replies["EHLO"] = "451 4.3.0 Try again later\r\n";
     auto attempt = deliver();
     EXPECT_EQ(attempt.session_reply.code, 451);
+    EXPECT_FALSE(attempt.refused_to_talk); // temporary anyway
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "QUIT"}));
 }
 
@@ -368,8 +372,21 @@ TEST_F(SmtpClientTest, RefusedGreetingGetsOnlyQuit) {
     EXPECT_TRUE(attempt.connected);
     EXPECT_EQ(attempt.session_reply.code, 554);
     EXPECT_EQ(attempt.session_reply.text, "5.7.1 No mail from you");
+    EXPECT_TRUE(attempt.refused_to_talk); // RFC 5321 3.1: another MX host may take the message
     EXPECT_EQ(server_.commands, (Commands{"QUIT"}));
 }
+
+// A 5xx to MAIL, RCPT or DATA is about the message: it is no refusal to talk.
+class RefusalOfTheMessage : public SmtpClientTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RefusalOfTheMessage, IsNoRefusalToTalk) {
+    server_.replies[GetParam()] = "554 5.7.1 Not this one\r\n";
+    auto attempt = deliver();
+    EXPECT_EQ(relay::outcome_for(attempt, 0).code, 554);
+    EXPECT_FALSE(attempt.refused_to_talk);
+}
+
+INSTANTIATE_TEST_SUITE_P(SmtpClientTest, RefusalOfTheMessage, ::testing::Values("MAIL", "RCPT", "DATA"));
 
 TEST_F(SmtpClientTest, NoQuitAfterAClosingReply) {
     server_.greeting = "421 4.3.2 Shutting down\r\n";
