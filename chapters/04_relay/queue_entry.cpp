@@ -17,9 +17,10 @@ using namespace std::chrono;
 
 constexpr std::string_view magic = "mailsteps-queue-envelope 1";
 
-constexpr std::array<std::pair<RecipientStatus, std::string_view>, 3> status_names{{
+constexpr std::array<std::pair<RecipientStatus, std::string_view>, 4> status_names{{
     {RecipientStatus::pending, "pending"},
     {RecipientStatus::delivered, "delivered"},
+    {RecipientStatus::failed, "failed"},
     {RecipientStatus::bounced, "bounced"},
 }};
 
@@ -120,7 +121,7 @@ std::optional<std::string> path_text(const smtp::Mailbox& mailbox) {
     return text;
 }
 
-// The remote server's words go on one line of the file.
+// The remote server's words, and its name, go on one line of the file.
 std::string one_line(std::string_view reply) {
     std::string line{reply};
     for (char& c : line) {
@@ -176,9 +177,14 @@ public:
         }
         entry.attempts = *count;
         for (auto line = next_line(); line != "end"; line = next_line()) {
+            auto host = value_of(line, "remote-host");
+            if (host && !host->empty() && !entry.recipients.empty() && entry.recipients.back().remote_host.empty()) {
+                entry.recipients.back().remote_host = *host; // of the recipient just read
+                continue;
+            }
             auto recipient = parse_recipient(line);
             if (!recipient) {
-                return fail("expected \"recipient STATUS <PATH>\" or \"end\"");
+                return fail("expected \"recipient STATUS <PATH>\", \"remote-host NAME\" or \"end\"");
             }
             entry.recipients.push_back(std::move(*recipient));
         }
@@ -203,9 +209,10 @@ private:
         return line;
     }
 
-    // "NAME VALUE" gives VALUE.
-    std::optional<std::string_view> field(std::string_view name) {
-        auto line = next_line();
+    // The next line, "NAME VALUE", gives VALUE.
+    std::optional<std::string_view> field(std::string_view name) { return value_of(next_line(), name); }
+
+    static std::optional<std::string_view> value_of(std::string_view line, std::string_view name) {
         if (!line.starts_with(name) || line.substr(name.size()).substr(0, 1) != " ") {
             return std::nullopt;
         }
@@ -228,7 +235,7 @@ private:
         if (!parsed || !parsed->mailbox) {
             return std::nullopt;
         }
-        QueuedRecipient recipient{*parsed->mailbox, *status, {}};
+        QueuedRecipient recipient{*parsed->mailbox, *status, {}, {}};
         if (!parsed->rest.empty()) {
             if (parsed->rest.size() < 2 || parsed->rest[0] != ' ') {
                 return std::nullopt;
@@ -288,6 +295,9 @@ std::optional<std::string> format_envelope(const QueueEntry& entry) {
         text += "\nrecipient " + std::string{name_of(recipient.status)} + " " + *path;
         if (!recipient.last_reply.empty()) {
             text += " " + one_line(recipient.last_reply);
+        }
+        if (!recipient.remote_host.empty()) {
+            text += "\nremote-host " + one_line(recipient.remote_host);
         }
     }
     text += "\nend\n";

@@ -97,6 +97,7 @@ bool has_eight_bit(std::string_view text) {
 
 bool is_positive(const Reply& reply) { return reply.code >= 200 && reply.code < 400; }
 bool is_refusal(const Reply& reply) { return reply.code >= 400; }
+bool is_permanent(const Reply& reply) { return reply.code >= 500; }
 
 // Connecting, raced against a timer like every other step.
 asio::awaitable<asio::error_code> connect(asio::ip::tcp::socket& socket, const asio::ip::tcp::endpoint& server,
@@ -120,7 +121,7 @@ public:
     asio::awaitable<void> run(Attempt& attempt, const std::optional<smtp::Mailbox>& sender,
                               const std::vector<smtp::Mailbox>& recipients, std::string_view text,
                               const OnAnswered& answered) {
-        attempt.session_reply = co_await transaction(attempt.recipient_replies, sender, recipients, text);
+        attempt.session_reply = co_await transaction(attempt, sender, recipients, text);
         if (answered) {
             answered(attempt);
         }
@@ -131,15 +132,25 @@ public:
 
 private:
     // Returns the session reply: the first refusal or failure, or the reply to the message.
-    asio::awaitable<Reply> transaction(std::vector<Reply>& recipient_replies, const std::optional<smtp::Mailbox>& sender,
+    asio::awaitable<Reply> transaction(Attempt& attempt, const std::optional<smtp::Mailbox>& sender,
                                        const std::vector<smtp::Mailbox>& recipients, std::string_view text) {
         auto greeting = co_await read_reply("the greeting", 2, options_.greeting_timeout);
         if (!is_positive(greeting)) {
+            attempt.refused_to_talk = is_permanent(greeting);
             co_return greeting;
         }
         auto hello = co_await say_hello();
         if (!is_positive(hello)) {
+            attempt.refused_to_talk = is_permanent(hello);
             co_return hello;
+        }
+        // RFC 6152 3: 8-bit data only to a server that announced 8BITMIME. We do not convert the
+        // message to 7 bits (RFC 6152 allows either); like Postfix with disable_mime_output_conversion,
+        // we give it back to its sender with RFC 3463's 5.6.3, "conversion required but not supported".
+        if (has_eight_bit(text) && !extensions_.eight_bit_mime) {
+            attempt.lacks_8bitmime = true;
+            co_return Reply{554, "5.6.3 Conversion required but not supported: the message has 8-bit data and the "
+                                 "server did not announce 8BITMIME"};
         }
         auto mail = co_await command(mail_from(sender, text), 2, options_.command_timeout);
         if (!is_positive(mail)) {
@@ -147,7 +158,7 @@ private:
         }
         bool any_accepted = false;
         for (std::size_t i = 0; i < recipients.size(); ++i) {
-            auto& reply = recipient_replies[i];
+            auto& reply = attempt.recipient_replies[i];
             reply = co_await command("RCPT TO:<" + to_string(recipients[i]) + ">", 2, options_.command_timeout);
             if (reply.code == 0) {
                 co_return reply; // the conversation broke: the recipients after this one are not reached

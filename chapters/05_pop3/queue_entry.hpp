@@ -12,12 +12,16 @@
 
 namespace relay {
 
-enum class RecipientStatus { pending, delivered, bounced };
+// RFC 5321 6.1: a recipient that failed for good is "failed" until the DSN telling the sender
+// is stored, then "bounced". So a stop or crash in between cannot lose the DSN.
+enum class RecipientStatus { pending, delivered, failed, bounced };
 
 struct QueuedRecipient {
     smtp::Mailbox address;
     RecipientStatus status = RecipientStatus::pending;
-    std::string last_reply;  // what the remote server said last, one line; empty before any try
+    std::string last_reply;   // what the remote server said last, one line; empty before any try.
+                              // When failed: the reason the DSN gives, "550 5.1.1 No such user"
+    std::string remote_host;  // when failed: the server that refused, for the DSN; empty if none did
 
     bool operator==(const QueuedRecipient&) const = default;
 };
@@ -53,17 +57,20 @@ bool is_queue_id(std::string_view text);
 //   recipient pending <bob@example.net> 451 4.7.1 Greylisted, try again later
 //   recipient delivered <carol@example.com> 250 2.0.0 Ok: queued as 7F3
 //   recipient bounced <"dan smith"@example.com> 550 5.1.1 No such user
+//   recipient failed <erin@example.com> 550 5.1.1 No such user
+//   remote-host mx1.example.com
 //   end
 //
 // A recipient line is "recipient STATUS <PATH>", then a space and the last reply if there was
-// one. The final "end" shows the file is complete.
+// one; a "remote-host NAME" line may follow it. The final "end" shows the file is complete.
+// Files written before the "failed" status and "remote-host" existed read the same way.
 inline constexpr std::size_t max_envelope_size = 16 * 1024 * 1024;
 
 // The file's text, or nullopt when the entry could not be read back as it is: an id that is not
 // is_queue_id(), no recipients, a negative attempt count, an address that is not a valid SMTP
 // path (a local part with control characters, a mailbox without a domain), or more than
-// max_envelope_size octets. Times lose their fraction of a second; a reply's control
-// characters (a CR or LF inside it) become spaces.
+// max_envelope_size octets. Times lose their fraction of a second; a reply's or a host's
+// control characters (a CR or LF inside it) become spaces.
 std::optional<std::string> format_envelope(const QueueEntry& entry);
 
 struct EnvelopeError {

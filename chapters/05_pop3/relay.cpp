@@ -1,7 +1,5 @@
 #include "relay.hpp"
 
-#include "bounce.hpp"
-
 #include "shared/ascii.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -38,7 +36,7 @@ std::error_code Relay::submit(const smtp::Envelope& envelope, const mailsteps::S
     entry.id = id;
     entry.sender = envelope.sender;
     for (const auto& recipient : envelope.recipients) {
-        entry.recipients.push_back({recipient, RecipientStatus::pending, ""});
+        entry.recipients.push_back({recipient, RecipientStatus::pending, "", ""});
     }
     entry.arrival = entry.next_attempt = Clock::now();
     // RFC 5321 4.4: our Received: header goes on top of the message we pass on.
@@ -101,7 +99,6 @@ asio::awaitable<void> Relay::run() {
 
 // One delivery attempt of one message: each domain of its pending recipients in turn.
 asio::awaitable<void> Relay::attempt(QueueEntry entry) {
-    std::vector<Undeliverable> failures;
     auto message = queue_.read_message(entry.id);
     if (auto* error = std::get_if<std::error_code>(&message)) {
         log_.error("id=", entry.id, " cannot read the queued message: ", error->message());
@@ -113,12 +110,12 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
             }
         }
         for (const auto& [domain, recipients] : by_domain) {
-            co_await deliver_to_domain(entry, recipients, std::get<std::string>(message), failures);
+            co_await deliver_to_domain(entry, recipients, std::get<std::string>(message));
             queue_.update(entry); // after a crash, only what is still pending is sent again
         }
     }
     ++entry.attempts;
-    finish(entry, std::holds_alternative<std::string>(message) ? std::get<std::string>(message) : "", failures);
+    finish(entry, std::holds_alternative<std::string>(message) ? std::get<std::string>(message) : "");
     --in_flight_;
     wake_.cancel();
 }
@@ -126,7 +123,7 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
 // RFC 5321 5.1: MX hosts in order of preference, each of their addresses in turn, until every
 // recipient has had a final answer (2xx or 5xx) or there is nobody left to ask.
 asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
-                                               std::string_view text, std::vector<Undeliverable>& failures) {
+                                               std::string_view text) {
     const std::string& domain = entry.recipients[recipients.front()].address.domain;
     auto mark_all = [&](RecipientStatus status, const std::string& host, const std::string& reply) {
         for (auto i : recipients) {
@@ -135,18 +132,18 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                 continue;
             }
             recipient.last_reply = reply;
-            if (status == RecipientStatus::bounced) {
+            if (status == RecipientStatus::failed) {
                 recipient.status = status;
-                failures.push_back({recipient.address, host, reply});
+                recipient.remote_host = host;
             }
             log_.info("id=", entry.id, " to=<", smtp::to_string(recipient.address), "> delay=",
-                      delay_since(entry.arrival), " status=", status == RecipientStatus::bounced ? "bounced" : "deferred",
+                      delay_since(entry.arrival), " status=", status == RecipientStatus::failed ? "bounced" : "deferred",
                       " (", reply, ")");
         }
     };
     auto name = dns::Name::from_text(domain);
     if (!name) {
-        mark_all(RecipientStatus::bounced, "", "550 5.1.2 Bad destination domain: " + domain);
+        mark_all(RecipientStatus::failed, "", "550 5.1.2 Bad destination domain: " + domain);
         co_return;
     }
     dns::ClientOptions dns_options;
@@ -157,7 +154,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
         co_return;
     }
     if (dns::is_permanent(plan.status)) { // RFC 7505: null MX, or NXDOMAIN
-        mark_all(RecipientStatus::bounced, "", "550 5.1.2 " + domain + " does not accept mail: " + plan.reason);
+        mark_all(RecipientStatus::failed, "", "550 5.1.2 " + domain + " does not accept mail: " + plan.reason);
         co_return;
     }
     // A hostile name server could list thousands of hosts: try a bounded number, as Postfix does.
@@ -166,7 +163,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
         // RFC 5321 5.1: we must not relay to ourselves, nor to hosts less preferred than us.
         if (is_self(host)) {
             if (&host == &hosts.front()) { // nobody is more preferred: a configuration loop
-                mark_all(RecipientStatus::bounced, "", "554 5.4.6 mail for " + domain + " loops back to myself");
+                mark_all(RecipientStatus::failed, "", "554 5.4.6 mail for " + domain + " loops back to myself");
             }
             co_return;
         }
@@ -196,22 +193,23 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
             bool noted = false;
             OnAnswered note = [&](const Attempt& result) {
                 noted = true;
-                record(entry, pending, result, host_name, relay_name, failures);
+                record(entry, pending, result, host_name, relay_name);
                 queue_.update(entry);
             };
             auto result = co_await deliver_to_server(server, entry.sender, addresses, text, options_.client,
                                                      mailsteps::Logger("relay " + entry.id), note);
             if (!noted) {
-                record(entry, pending, result, host_name, relay_name, failures);
+                record(entry, pending, result, host_name, relay_name);
             }
         }
     }
 }
 
-// What one server said about each of `pending`: delivered, bounced, or still to do.
+// What one server said about each of `pending`: delivered, failed for good, or still to do. A
+// server that would not talk to us at all (RFC 5321 3.1) leaves them to the next MX host, as
+// Postfix's smtp_skip_5xx_greeting does; if it was the last, they wait for the next attempt.
 void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
-                   const std::string& host_name, const std::string& relay_name,
-                   std::vector<Undeliverable>& failures) {
+                   const std::string& host_name, const std::string& relay_name) {
     for (std::size_t k = 0; k < pending.size(); ++k) {
         auto& recipient = entry.recipients[pending[k]];
         const Reply& reply = outcome_for(result, k);
@@ -222,9 +220,14 @@ void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, c
         if (reply.code >= 200 && reply.code < 300) {
             recipient.status = RecipientStatus::delivered;
             status = "sent";
-        } else if (reply.code >= 500) {
-            recipient.status = RecipientStatus::bounced;
-            failures.push_back({recipient.address, host_name, reply_text});
+        } else if (result.lacks_8bitmime) { // our own verdict, not the server's reply: the reason names it
+            recipient.status = RecipientStatus::failed;
+            recipient.last_reply = reply_text + " (" + relay_name + ")";
+            status = "bounced";
+        } else if (reply.code >= 500 && !result.refused_to_talk) {
+            recipient.status = RecipientStatus::failed; // the DSN quotes the reply and names the server
+            recipient.last_reply = reply_text;
+            recipient.remote_host = host_name;
             status = "bounced";
         }
         log_.info("id=", entry.id, " to=<", smtp::to_string(recipient.address), "> relay=", relay_name,
@@ -233,32 +236,35 @@ void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, c
 }
 
 // After an attempt: bounce what failed for good (and what waited too long), then forget the
-// message or schedule the next attempt.
-void Relay::finish(QueueEntry& entry, std::string_view text, std::vector<Undeliverable>& failures) {
+// message or schedule the next attempt. The failures are those of this attempt and any that a
+// stop or crash kept from their DSN: every recipient still marked failed.
+void Relay::finish(QueueEntry& entry, std::string_view text) {
     auto now = Clock::now();
     bool expired = now - entry.arrival >= options_.max_lifetime;
+    std::vector<FailedRecipient> failures;
     bool pending = false;
-    for (auto& recipient : entry.recipients) {
-        if (recipient.status != RecipientStatus::pending) {
-            continue;
-        }
-        if (expired) { // RFC 5321 4.5.4.1: give up after several days
-            recipient.status = RecipientStatus::bounced;
-            failures.push_back({recipient.address, "", recipient.last_reply, true});
-        } else {
+    for (const auto& recipient : entry.recipients) {
+        if (recipient.status == RecipientStatus::failed) {
+            failures.push_back({recipient.address, Failure::rejected, recipient.remote_host, recipient.last_reply});
+        } else if (recipient.status == RecipientStatus::pending && expired) {
+            // RFC 5321 4.5.4.1: give up after several days
+            failures.push_back({recipient.address, Failure::expired, "", recipient.last_reply});
+        } else if (recipient.status == RecipientStatus::pending) {
             pending = true;
         }
     }
-    if (!failures.empty() && !bounce(entry, text, failures) && !expired) {
-        // The sender must hear of these failures: until the lifetime runs out, they wait for the
-        // next attempt like a temporary failure, rather than vanish with the entry.
-        for (auto& recipient : entry.recipients) {
-            if (std::any_of(failures.begin(), failures.end(),
-                            [&](const Undeliverable& failure) { return failure.recipient == recipient.address; })) {
-                recipient.status = RecipientStatus::pending;
+    if (!failures.empty()) {
+        if (bounce(entry, text, failures)) {
+            for (auto& recipient : entry.recipients) {
+                if (recipient.status == RecipientStatus::failed) {
+                    recipient.status = RecipientStatus::bounced; // the sender has been told
+                }
             }
+        } else if (!expired) {
+            // The sender must hear of these failures: until the lifetime runs out, they wait on
+            // disk for the next attempt, rather than vanish with the entry.
+            pending = true;
         }
-        pending = true;
     }
     if (!pending) {
         if (auto error = queue_.remove(entry.id)) {
@@ -277,7 +283,7 @@ void Relay::finish(QueueEntry& entry, std::string_view text, std::vector<Undeliv
 
 // RFC 3464: tell the sender, through the normal path. Never to <>: a bounce is not bounced.
 // False when the bounce could not be stored (a full disk, say).
-bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures) {
+bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::vector<FailedRecipient>& failures) {
     if (!entry.sender) {
         log_.info("id=", entry.id, " bounce dropped: the sender is <> (RFC 5321 6.1)");
         return true;
@@ -287,10 +293,7 @@ bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::ve
     input.hostname = smtp_.hostname;
     input.arrival = entry.arrival;
     input.original = text;
-    for (const auto& failure : failures) {
-        input.recipients.push_back({failure.recipient, failure.expired ? Failure::expired : Failure::rejected,
-                                    failure.host, failure.reply});
-    }
+    input.recipients = failures;
     smtp::Envelope envelope;
     envelope.recipients = {*entry.sender};
     envelope.client_name = smtp_.hostname;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bounce.hpp"
 #include "dns_client.hpp"
 #include "local_delivery.hpp"
 #include "mx_resolver.hpp"
@@ -52,21 +53,14 @@ public:
     void stop();  // no new attempts; what is under way stays queued if cut off
 
 private:
-    struct Undeliverable {
-        smtp::Mailbox recipient;
-        std::string host;     // the server that refused, if one did
-        std::string reply;    // why
-        bool expired = false; // still failing for now when --max-queue-lifetime ran out
-    };
-
     asio::awaitable<void> run();
     asio::awaitable<void> attempt(QueueEntry entry);
     asio::awaitable<void> deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
-                                            std::string_view text, std::vector<Undeliverable>& failures);
+                                            std::string_view text);
     void record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
-                const std::string& host_name, const std::string& relay_name, std::vector<Undeliverable>& failures);
-    void finish(QueueEntry& entry, std::string_view text, std::vector<Undeliverable>& failures);
-    bool bounce(const QueueEntry& entry, std::string_view text, const std::vector<Undeliverable>& failures);
+                const std::string& host_name, const std::string& relay_name);
+    void finish(QueueEntry& entry, std::string_view text);
+    bool bounce(const QueueEntry& entry, std::string_view text, const std::vector<FailedRecipient>& failures);
     bool is_self(const dns::MxHost& host) const;
 
     Options options_;

@@ -39,6 +39,12 @@ struct Reply {
 // What happened when we tried one server.
 struct Attempt {
     bool connected = false;
+    // RFC 5321 3.1: a 5xx greeting, or a 5xx reply to EHLO and then to HELO, means this server
+    // will not talk to us. It says nothing of the domain's other MX hosts, nor of the message.
+    bool refused_to_talk = false;
+    // RFC 6152 3: the message has 8-bit data and the server did not announce 8BITMIME, so we
+    // did not send it. session_reply is then our own 554 5.6.3, not the server's words.
+    bool lacks_8bitmime = false;
     Reply session_reply;                  // the failing greeting/EHLO/MAIL/DATA reply, or the reply after the data
     std::vector<Reply> recipient_replies; // one per recipient, in order (those not reached stay code 0)
 };
@@ -53,7 +59,8 @@ using OnAnswered = std::function<void(const Attempt&)>;
 // a copy, since its default would be a temporary gone by then. If set, it lets the caller
 // record the outcome while QUIT is still to come (RFC 5321 6.1: the shorter the time between
 // the server's 250 and our note of it, the fewer duplicates a crash can cause); it is not
-// called when the transaction never got that far.
+// called when the transaction never got that far. A message with 8-bit data goes only to a
+// server that announced 8BITMIME (RFC 6152 3).
 asio::awaitable<Attempt> deliver_to_server(asio::ip::tcp::endpoint server, const std::optional<smtp::Mailbox>& sender,
                                            const std::vector<smtp::Mailbox>& recipients, std::string_view message_text,
                                            const ClientOptions& options, const mailsteps::Logger& log,

@@ -6,9 +6,16 @@ each message it takes to --out (one file per message, the data as received). Lik
 own servers it prints "listening on smtp ADDR:PORT" once ready. With --fd it serves on a socket
 it inherited, bound by the test, instead of binding one itself: the test held that port while
 the MX host was down, and it never became free for another program to take.
+
+Three ways to misbehave, the last two noted on stderr when they happen:
+  --no-8bitmime        do not announce 8BITMIME (RFC 6152) in the EHLO reply
+  --hold-quit          never answer QUIT: the client is stuck after its transaction
+  --greet-554-on ADDR  also listen on ADDR, at the same port, as a host that greets every
+                       client with 554 and takes no mail (RFC 5321 3.1)
 """
 import argparse
 import asyncio
+import errno
 import pathlib
 import socket
 import sys
@@ -17,10 +24,11 @@ from aiosmtpd.smtp import SMTP
 
 
 class Handler:
-    def __init__(self, fail_first, fail_reply, out):
+    def __init__(self, fail_first, fail_reply, out, hold_quit):
         self.failures_left = fail_first
         self.fail_reply = fail_reply
         self.out = out
+        self.hold_quit = hold_quit
         self.received = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -38,6 +46,23 @@ class Handler:
             f"{envelope.mail_from}\n" + "\n".join(envelope.rcpt_tos) + "\n")
         return "250 2.0.0 OK"
 
+    async def handle_QUIT(self, server, session, envelope):
+        if self.hold_quit:
+            print("holding QUIT", file=sys.stderr, flush=True)
+            await asyncio.Event().wait()  # forever
+        return "221 Bye"
+
+
+async def greet_554(reader, writer):
+    print("greeted a client with 554", file=sys.stderr, flush=True)
+    writer.write(b"554 5.7.1 fake-mx.test does not take mail from you\r\n")
+    while line := await reader.readline():
+        if line.strip().upper() == b"QUIT":
+            writer.write(b"221 2.0.0 Bye\r\n")
+            break
+        writer.write(b"503 5.5.1 No mail here\r\n")
+    writer.close()
+
 
 async def main():
     parser = argparse.ArgumentParser()
@@ -47,16 +72,33 @@ async def main():
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--fail-reply", default="451 4.3.0 Try again later")
     parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--no-8bitmime", action="store_true")
+    parser.add_argument("--hold-quit", action="store_true")
+    parser.add_argument("--greet-554-on", metavar="ADDR")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    handler = Handler(args.fail_first, args.fail_reply, args.out)
+    handler = Handler(args.fail_first, args.fail_reply, args.out, args.hold_quit)
     loop = asyncio.get_running_loop()
-    factory = lambda: SMTP(handler, hostname="fake-mx.test")
-    if args.fd is None:
-        server = await loop.create_server(factory, args.host, args.port)
-    else:
-        server = await loop.create_server(factory, sock=socket.socket(fileno=args.fd))
-    host, port = server.sockets[0].getsockname()[:2]
+    # aiosmtpd announces 8BITMIME unless it decodes the data as text.
+    factory = lambda: SMTP(handler, hostname="fake-mx.test", decode_data=args.no_8bitmime)
+    refuser = None  # the --greet-554-on listener, open as long as main() runs
+    while True:
+        if args.fd is None:
+            server = await loop.create_server(factory, args.host, args.port)
+        else:
+            server = await loop.create_server(factory, sock=socket.socket(fileno=args.fd))
+        host, port = server.sockets[0].getsockname()[:2]
+        if not args.greet_554_on:
+            break
+        try:
+            refuser = await asyncio.start_server(greet_554, args.greet_554_on, port)
+            break
+        except OSError as error:
+            # The port is taken on the other address: with port 0, try another one.
+            server.close()
+            await server.wait_closed()
+            if error.errno != errno.EADDRINUSE or args.port != 0 or args.fd is not None:
+                raise
     print(f"listening on smtp {host}:{port}", flush=True)
     await server.serve_forever()
 

@@ -56,8 +56,8 @@ QueueEntry entry_with_id(std::string id, system_clock::time_point arrival = sys_
     return QueueEntry{
         .id = std::move(id),
         .sender = smtp::Mailbox{"alice", "example.org"},
-        .recipients = {{{"bob", "example.net"}, RecipientStatus::pending, ""},
-                       {{"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, ""}},
+        .recipients = {{{"bob", "example.net"}, RecipientStatus::pending, "", ""},
+                       {{"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, "", ""}},
         .arrival = arrival,
         .next_attempt = arrival + 1min,
         .attempts = 0,
@@ -85,7 +85,7 @@ TEST_F(QueueTest, AddedEntriesComeBackAtLoadWithEveryField) {
     auto entry = entry_with_id("A1");
     entry.sender = std::nullopt;
     entry.attempts = 3;
-    entry.recipients[0] = {{"bob", "example.net"}, RecipientStatus::delivered, "250 2.0.0 Ok"};
+    entry.recipients[0] = {{"bob", "example.net"}, RecipientStatus::delivered, "250 2.0.0 Ok", ""};
     entry.recipients[1].last_reply = "451 4.3.0 Try later";
     auto second = entry_with_id("B2", entry.arrival - 1h);
     {
@@ -108,8 +108,9 @@ TEST_F(QueueTest, UpdateReplacesTheEnvelope) {
     ASSERT_EQ(add(queue, entry, message_text), std::error_code{});
     entry.attempts = 2;
     entry.next_attempt += 5min;
-    entry.recipients[0].status = RecipientStatus::bounced;
+    entry.recipients[0].status = RecipientStatus::failed;
     entry.recipients[0].last_reply = "550 5.1.1 No such user";
+    entry.recipients[0].remote_host = "mx1.example.net";
     ASSERT_EQ(queue.update(entry), std::error_code{});
     EXPECT_EQ(Queue{dir_}.load().entries, std::vector<QueueEntry>{entry});
     EXPECT_EQ(names_in(dir_ / "tmp"), std::vector<std::string>{});

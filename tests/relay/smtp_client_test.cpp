@@ -249,14 +249,39 @@ TEST_F(SmtpClientTest, EightBitTextIsDeclaredWhenTheServerKnows8BitMime) {
     ASSERT_GE(server_.commands.size(), 2u);
     EXPECT_EQ(server_.commands[1], "MAIL FROM:<alice@a.test> SIZE=27 BODY=8BITMIME");
     EXPECT_EQ(message_part(), "Subject: caf\xc3\xa9\r\n\r\n..na\xc3\xafve\r\n.\r\n");
+    EXPECT_FALSE(attempt.lacks_8bitmime);
 }
 
 TEST_F(SmtpClientTest, NoMailParametersWithoutExtensions) {
     server_.replies["EHLO"] = "250 fake.test at your service\r\n";
-    auto attempt = deliver("Subject: caf\xc3\xa9\n\n");
+    auto attempt = deliver("Subject: cafe\n\n");
     EXPECT_EQ(attempt.session_reply.code, 250);
     ASSERT_GE(server_.commands.size(), 2u);
     EXPECT_EQ(server_.commands[1], "MAIL FROM:<alice@a.test>");
+}
+
+// RFC 6152 3: without 8BITMIME in the EHLO reply, the server gets no 8-bit octet: not the
+// message, not even MAIL. The attempt ends with our own 554 5.6.3 (RFC 3463: conversion
+// required but not supported), to be bounced.
+TEST_F(SmtpClientTest, EightBitTextIsNotSentWithout8BitMime) {
+    server_.replies["EHLO"] = "250-fake.test\r\n250 SIZE 10240000\r\n";
+    auto attempt = deliver("Subject: caf\xc3\xa9\n\n");
+    EXPECT_EQ(attempt.session_reply.code, 554);
+    EXPECT_TRUE(attempt.session_reply.text.starts_with("5.6.3 ")) << attempt.session_reply.text;
+    EXPECT_TRUE(attempt.lacks_8bitmime);
+    EXPECT_FALSE(attempt.refused_to_talk);
+    EXPECT_EQ(relay::outcome_for(attempt, 0).code, 554);
+    EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "QUIT"}));
+}
+
+// A server that only answers HELO knows no extension at all (RFC 5321 4.1.1.1).
+TEST_F(SmtpClientTest, EightBitTextIsNotSentAfterHelo) {
+    server_.replies["EHLO"] = "502 5.5.2 Command not recognized\r\n";
+    auto attempt = deliver("8-bit: \xff\n");
+    EXPECT_EQ(attempt.session_reply.code, 554);
+    EXPECT_TRUE(attempt.session_reply.text.starts_with("5.6.3 ")) << attempt.session_reply.text;
+    EXPECT_TRUE(attempt.lacks_8bitmime);
+    EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "HELO client.test", "QUIT"}));
 }
 
 TEST_F(SmtpClientTest, MultiLineGreetingAndEhloWithLowerCaseKeywords) {
@@ -317,6 +342,7 @@ TEST_F(SmtpClientTest, RefusedEhloFallsBackToHelo) {
     server_.replies["EHLO"] = "502 5.5.2 Command not recognized\r\n";
     auto attempt = deliver();
     EXPECT_EQ(attempt.session_reply.code, 250);
+    EXPECT_FALSE(attempt.refused_to_talk);
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "HELO client.test", "MAIL FROM:<alice@a.test>",
                                           "RCPT TO:<bob@b.test>", "DATA", "QUIT"}));
 }
@@ -327,6 +353,7 @@ TEST_F(SmtpClientTest, RefusedHeloEndsTheAttempt) {
     auto attempt = deliver();
     EXPECT_EQ(attempt.session_reply.code, 501);
     EXPECT_EQ(attempt.session_reply.text, "5.5.4 Go away");
+    EXPECT_TRUE(attempt.refused_to_talk); // RFC 5321 3.1: about this server, not the message
     EXPECT_EQ(attempt.recipient_replies.at(0).code, 0);
     EXPECT_EQ(relay::outcome_for(attempt, 0).code, 501);
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "HELO client.test", "QUIT"}));
@@ -336,6 +363,7 @@ TEST_F(SmtpClientTest, TemporaryEhloFailureIsNotRetriedWithHelo) {
     server_.replies["EHLO"] = "451 4.3.0 Try again later\r\n";
     auto attempt = deliver();
     EXPECT_EQ(attempt.session_reply.code, 451);
+    EXPECT_FALSE(attempt.refused_to_talk); // temporary anyway
     EXPECT_EQ(server_.commands, (Commands{"EHLO client.test", "QUIT"}));
 }
 
@@ -345,8 +373,21 @@ TEST_F(SmtpClientTest, RefusedGreetingGetsOnlyQuit) {
     EXPECT_TRUE(attempt.connected);
     EXPECT_EQ(attempt.session_reply.code, 554);
     EXPECT_EQ(attempt.session_reply.text, "5.7.1 No mail from you");
+    EXPECT_TRUE(attempt.refused_to_talk); // RFC 5321 3.1: another MX host may take the message
     EXPECT_EQ(server_.commands, (Commands{"QUIT"}));
 }
+
+// A 5xx to MAIL, RCPT or DATA is about the message: it is no refusal to talk.
+class RefusalOfTheMessage : public SmtpClientTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(RefusalOfTheMessage, IsNoRefusalToTalk) {
+    server_.replies[GetParam()] = "554 5.7.1 Not this one\r\n";
+    auto attempt = deliver();
+    EXPECT_EQ(relay::outcome_for(attempt, 0).code, 554);
+    EXPECT_FALSE(attempt.refused_to_talk);
+}
+
+INSTANTIATE_TEST_SUITE_P(SmtpClientTest, RefusalOfTheMessage, ::testing::Values("MAIL", "RCPT", "DATA"));
 
 TEST_F(SmtpClientTest, NoQuitAfterAClosingReply) {
     server_.greeting = "421 4.3.2 Shutting down\r\n";
