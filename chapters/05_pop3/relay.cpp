@@ -19,7 +19,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 using asio::experimental::as_tuple;
 
-constexpr std::size_t max_mx_hosts = 5;
 constexpr std::size_t max_addresses_per_host = 10;
 
 // "12s", for the log: how long the message has been with us.
@@ -152,7 +151,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
     }
     dns::ClientOptions dns_options;
     dns_options.servers = options_.dns_servers;
-    auto plan = co_await dns::resolve_mx(*name, dns_options);
+    auto plan = co_await dns::resolve_mx(*name, dns_options, dns::max_mx_hosts);
     if (plan.status == dns::PlanStatus::temporary_failure) {
         mark_all(RecipientStatus::pending, "", "451 4.4.3 DNS lookup failed: " + plan.reason);
         co_return;
@@ -161,12 +160,10 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
         mark_all(RecipientStatus::bounced, "", "550 5.1.2 " + domain + " does not accept mail: " + plan.reason);
         co_return;
     }
-    // A hostile name server could list thousands of hosts: try a bounded number, as Postfix does.
-    auto hosts = std::span(plan.hosts).first(std::min(plan.hosts.size(), max_mx_hosts));
-    for (const auto& host : hosts) {
+    for (const auto& host : plan.hosts) {
         // RFC 5321 5.1: we must not relay to ourselves, nor to hosts less preferred than us.
         if (is_self(host)) {
-            if (&host == &hosts.front()) { // nobody is more preferred: a configuration loop
+            if (&host == &plan.hosts.front()) { // nobody is more preferred: a configuration loop
                 mark_all(RecipientStatus::bounced, "", "554 5.4.6 mail for " + domain + " loops back to myself");
             }
             co_return;
