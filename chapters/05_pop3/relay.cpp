@@ -112,8 +112,11 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
                 by_domain[mailsteps::lowercase(entry.recipients[i].address.domain)].push_back(i);
             }
         }
+        // What is still to do when the deadline passes waits for the next attempt: a domain whose
+        // hosts never answer must not hold an outbound slot for hours.
+        const auto deadline = std::chrono::steady_clock::now() + options_.max_attempt_time;
         for (const auto& [domain, recipients] : by_domain) {
-            co_await deliver_to_domain(entry, recipients, std::get<std::string>(message), failures);
+            co_await deliver_to_domain(entry, recipients, std::get<std::string>(message), deadline, failures);
             queue_.update(entry); // after a crash, only what is still pending is sent again
         }
     }
@@ -124,9 +127,11 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
 }
 
 // RFC 5321 5.1: MX hosts in order of preference, each of their addresses in turn, until every
-// recipient has had a final answer (2xx or 5xx) or there is nobody left to ask.
+// recipient has had a final answer (2xx or 5xx), there is nobody left to ask, or the attempt's
+// deadline has passed.
 asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
-                                               std::string_view text, std::vector<Undeliverable>& failures) {
+                                               std::string_view text, std::chrono::steady_clock::time_point deadline,
+                                               std::vector<Undeliverable>& failures) {
     const std::string& domain = entry.recipients[recipients.front()].address.domain;
     auto mark_all = [&](RecipientStatus status, const std::string& host, const std::string& reply) {
         for (auto i : recipients) {
@@ -144,6 +149,19 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                       " (", reply, ")");
         }
     };
+    // Checked before each step (the lookup, each connection), which has a timeout of its own.
+    auto defer_if_out_of_time = [&] {
+        if (std::chrono::steady_clock::now() < deadline) {
+            return false;
+        }
+        mark_all(RecipientStatus::pending, "", "451 4.4.0 Delivery attempt took longer than " +
+                                                   mailsteps::format_duration(options_.max_attempt_time) +
+                                                   ", will try again later");
+        return true;
+    };
+    if (defer_if_out_of_time()) {
+        co_return;
+    }
     auto name = dns::Name::from_text(domain);
     if (!name) {
         mark_all(RecipientStatus::bounced, "", "550 5.1.2 Bad destination domain: " + domain);
@@ -180,7 +198,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                     pending.push_back(i);
                 }
             }
-            if (pending.empty()) {
+            if (pending.empty() || defer_if_out_of_time()) {
                 co_return;
             }
             std::vector<smtp::Mailbox> addresses;

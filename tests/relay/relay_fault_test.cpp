@@ -298,4 +298,30 @@ TEST(RelayFaults, AHugeMxListCostsABoundedNumberOfQueriesAndDefers) {
     EXPECT_LE(queries, 5U * 2 * 3) << asked;
 }
 
+// One delivery attempt has a deadline (--max-attempt-time): what is left when it passes waits
+// for the next attempt, deferred, not bounced. Here the first domain's lookup (a silent name
+// server: 5 s) outlasts it, so the second domain is not even looked up.
+TEST(RelayFaults, WhatIsLeftWhenTheAttemptRunsOutOfTimeIsDeferred) {
+    BadDns dns("silent");
+    ChapterServer server(one_attempt(dns.server, {"--max-attempt-time", "1s"}));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto accepted = send_message(client, "alice@localhost", {"bob@first.test", "carol@second.test"}, "Subject: two\n\nhi\n");
+    ASSERT_EQ(accepted.code, 250) << accepted;
+    ASSERT_TRUE(eventually([&] { return occurrences(server.log(), "status=deferred") == 2; }, 60s)) << server.log();
+    const auto log = server.log();
+    static const std::regex first(R"(to=<bob@first\.test> delay=[0-9]+s status=deferred \(451 4\.4\.3 DNS lookup failed)");
+    static const std::regex second(R"(to=<carol@second\.test> delay=[0-9]+s status=deferred )"
+                                   R"(\(451 4\.4\.0 Delivery attempt took longer than 1s, will try again later\))");
+    EXPECT_TRUE(std::regex_search(log, first)) << log;
+    EXPECT_TRUE(std::regex_search(log, second)) << log;
+    EXPECT_EQ(log.find("status=bounced"), std::string::npos) << log;
+    EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{}); // no bounce
+    const auto id = queue_id(accepted.last());
+    EXPECT_EQ(files_in(queue_dir(server) / "envelopes"), std::vector<fs::path>{queue_dir(server) / "envelopes" / id});
+    const auto asked = dns.process.log();
+    EXPECT_NE(asked.find("for first.test MX"), std::string::npos) << asked;
+    EXPECT_EQ(asked.find("second.test"), std::string::npos) << asked;
+}
+
 } // namespace
