@@ -57,11 +57,15 @@ void print_hosts(const std::vector<dns::MxHost>& hosts) {
 }
 
 asio::awaitable<int> print_plan(dns::Name domain, dns::ClientOptions options) {
-    const dns::DeliveryPlan plan = co_await dns::resolve_mx(domain, options);
+    const dns::DeliveryPlan plan = co_await dns::resolve_mx(domain, options, dns::max_mx_hosts);
     switch (plan.status) {
     case dns::PlanStatus::ok:
         std::cout << domain.to_text() << " MX hosts, in the order to try:\n";
         print_hosts(plan.hosts);
+        if (plan.hosts_left_out > 0) {
+            std::cout << "  (" << plan.hosts_left_out << (plan.hosts_left_out == 1 ? " more MX host" : " more MX hosts")
+                      << " not tried: the relay tries at most " << dns::max_mx_hosts << ")\n";
+        }
         co_return answered;
     case dns::PlanStatus::implicit_mx:
         std::cout << domain.to_text() << " has no MX records; implicit MX (RFC 5321 5.1):\n";

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     mailsteps::add_duration_option(app, "--max-queue-lifetime", relay_options.max_lifetime,
                                    "Bounce what could not be delivered in this long");
+    mailsteps::add_duration_option(app, "--max-attempt-time", relay_options.max_attempt_time,
+                                   "Leave what one delivery attempt has not done in this long to the next");
     app.add_option("--max-outbound", relay_options.max_outbound, "Messages being relayed at once")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

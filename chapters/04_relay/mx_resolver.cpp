@@ -140,7 +140,7 @@ bool is_permanent(PlanStatus status) {
     return status == PlanStatus::null_mx || status == PlanStatus::permanent_failure;
 }
 
-asio::awaitable<DeliveryPlan> resolve_mx(Name domain, ClientOptions options) {
+asio::awaitable<DeliveryPlan> resolve_mx(Name domain, ClientOptions options, std::size_t max_hosts) {
     const Lookup mx = co_await lookup(domain, Type::MX, options);
     switch (mx.found) {
     case Found::records:
@@ -162,14 +162,19 @@ asio::awaitable<DeliveryPlan> resolve_mx(Name domain, ClientOptions options) {
     if (exchanges.size() == 1 && exchanges.front().preference == 0 && exchanges.front().exchange.is_root()) {
         co_return DeliveryPlan{PlanStatus::null_mx, {}, domain.to_text() + " does not accept mail (null MX)"};
     }
+    // "." names no host (RFC 7505 3), even among other MX records.
+    std::erase_if(exchanges, [](const rdata::Mx& exchange) { return exchange.exchange.is_root(); });
     sort_for_delivery(exchanges);
 
+    // Cut first, then look up addresses: a zone listing thousands of hosts that never answer
+    // must not cost thousands of queries.
     DeliveryPlan plan{PlanStatus::ok, {}, {}};
+    if (exchanges.size() > max_hosts) {
+        plan.hosts_left_out = exchanges.size() - max_hosts;
+        exchanges.resize(max_hosts);
+    }
     std::optional<HostAddresses> temporary;
     for (const auto& exchange : exchanges) {
-        if (exchange.exchange.is_root()) {
-            continue;  // "." names no host (RFC 7505 3), even among other MX records
-        }
         HostAddresses host = co_await addresses_of(exchange.exchange, options);
         if (host.temporary) {
             temporary = host;
@@ -179,8 +184,10 @@ asio::awaitable<DeliveryPlan> resolve_mx(Name domain, ClientOptions options) {
     // RFC 5321 5.1: "If MX records are present, but none of them are usable ... MUST be reported as an error."
     const auto usable = [](const MxHost& host) { return !host.addresses.empty(); };
     if (std::none_of(plan.hosts.begin(), plan.hosts.end(), usable)) {
-        co_return temporary ? failure(true, "no MX host is usable now: " + temporary->reason)
-                            : failure(false, "no MX host of " + domain.to_text() + " has an address");
+        const std::string tried =
+            plan.hosts_left_out == 0 ? "" : " among the " + std::to_string(plan.hosts.size()) + " most preferred";
+        co_return temporary ? failure(true, "no MX host" + tried + " is usable now: " + temporary->reason)
+                            : failure(false, "no MX host of " + domain.to_text() + tried + " has an address");
     }
     co_return plan;
 }

@@ -17,7 +17,6 @@ namespace {
 using Clock = std::chrono::system_clock;
 using asio::experimental::as_tuple;
 
-constexpr std::size_t max_mx_hosts = 5;
 constexpr std::size_t max_addresses_per_host = 10;
 
 // "12s", for the log: how long the message has been with us.
@@ -109,8 +108,11 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
                 by_domain[mailsteps::lowercase(entry.recipients[i].address.domain)].push_back(i);
             }
         }
+        // What is still to do when the deadline passes waits for the next attempt: a domain whose
+        // hosts never answer must not hold an outbound slot for hours.
+        const auto deadline = std::chrono::steady_clock::now() + options_.max_attempt_time;
         for (const auto& [domain, recipients] : by_domain) {
-            co_await deliver_to_domain(entry, recipients, std::get<std::string>(message));
+            co_await deliver_to_domain(entry, recipients, std::get<std::string>(message), deadline);
             queue_.update(entry); // after a crash, only what is still pending is sent again
         }
     }
@@ -121,9 +123,10 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
 }
 
 // RFC 5321 5.1: MX hosts in order of preference, each of their addresses in turn, until every
-// recipient has had a final answer (2xx or 5xx) or there is nobody left to ask.
+// recipient has had a final answer (2xx or 5xx), there is nobody left to ask, or the attempt's
+// deadline has passed.
 asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
-                                               std::string_view text) {
+                                               std::string_view text, std::chrono::steady_clock::time_point deadline) {
     const std::string& domain = entry.recipients[recipients.front()].address.domain;
     auto mark_all = [&](RecipientStatus status, const std::string& host, const std::string& reply) {
         for (auto i : recipients) {
@@ -141,6 +144,19 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                       " (", reply, ")");
         }
     };
+    // Checked before each step (the lookup, each connection), which has a timeout of its own.
+    auto defer_if_out_of_time = [&] {
+        if (std::chrono::steady_clock::now() < deadline) {
+            return false;
+        }
+        mark_all(RecipientStatus::pending, "", "451 4.4.0 Delivery attempt took longer than " +
+                                                   mailsteps::format_duration(options_.max_attempt_time) +
+                                                   ", will try again later");
+        return true;
+    };
+    if (defer_if_out_of_time()) {
+        co_return;
+    }
     auto name = dns::Name::from_text(domain);
     if (!name) {
         mark_all(RecipientStatus::failed, "", "550 5.1.2 Bad destination domain: " + domain);
@@ -148,7 +164,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
     }
     dns::ClientOptions dns_options;
     dns_options.servers = options_.dns_servers;
-    auto plan = co_await dns::resolve_mx(*name, dns_options);
+    auto plan = co_await dns::resolve_mx(*name, dns_options, dns::max_mx_hosts);
     if (plan.status == dns::PlanStatus::temporary_failure) {
         mark_all(RecipientStatus::pending, "", "451 4.4.3 DNS lookup failed: " + plan.reason);
         co_return;
@@ -157,12 +173,10 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
         mark_all(RecipientStatus::failed, "", "550 5.1.2 " + domain + " does not accept mail: " + plan.reason);
         co_return;
     }
-    // A hostile name server could list thousands of hosts: try a bounded number, as Postfix does.
-    auto hosts = std::span(plan.hosts).first(std::min(plan.hosts.size(), max_mx_hosts));
-    for (const auto& host : hosts) {
+    for (const auto& host : plan.hosts) {
         // RFC 5321 5.1: we must not relay to ourselves, nor to hosts less preferred than us.
         if (is_self(host)) {
-            if (&host == &hosts.front()) { // nobody is more preferred: a configuration loop
+            if (&host == &plan.hosts.front()) { // nobody is more preferred: a configuration loop
                 mark_all(RecipientStatus::failed, "", "554 5.4.6 mail for " + domain + " loops back to myself");
             }
             co_return;
@@ -179,7 +193,7 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
                     pending.push_back(i);
                 }
             }
-            if (pending.empty()) {
+            if (pending.empty() || defer_if_out_of_time()) {
                 co_return;
             }
             std::vector<smtp::Mailbox> addresses;

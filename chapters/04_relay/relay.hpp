@@ -34,6 +34,7 @@ struct Options {
     std::filesystem::path queue_dir = "./var/queue";
     RetrySchedule retry_schedule = *RetrySchedule::parse(default_retry_schedule);
     mailsteps::Duration max_lifetime = std::chrono::hours(24 * 5);
+    mailsteps::Duration max_attempt_time = std::chrono::minutes(10); // then the rest waits for the next attempt
     std::size_t max_outbound = 20; // messages being delivered at once, one connection each
     ClientOptions client;          // SMTP client timeouts
     asio::ip::tcp::endpoint self;  // our own SMTP listener: never relay to it
@@ -56,7 +57,7 @@ private:
     asio::awaitable<void> run();
     asio::awaitable<void> attempt(QueueEntry entry);
     asio::awaitable<void> deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
-                                            std::string_view text);
+                                            std::string_view text, std::chrono::steady_clock::time_point deadline);
     void record(QueueEntry& entry, const std::vector<std::size_t>& pending, const Attempt& result,
                 const std::string& host_name, const std::string& relay_name);
     void finish(QueueEntry& entry, std::string_view text);

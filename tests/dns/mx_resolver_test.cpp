@@ -236,7 +236,7 @@ protected:
     }
 
     dns::DeliveryPlan resolve(std::string_view domain, const dns::ClientOptions& options) {
-        return run(dns::resolve_mx(name(domain), options));
+        return run(dns::resolve_mx(name(domain), options, dns::max_mx_hosts));
     }
 
     asio::io_context io_;
@@ -411,6 +411,49 @@ TEST_F(ResolverTest, MxHostLookupsFailingForNowAreTemporary) {
     const auto plan = resolve("example.test", options_for(server));
     EXPECT_EQ(plan.status, PlanStatus::temporary_failure);
     EXPECT_NE(plan.reason.find("SERVFAIL"), std::string::npos) << plan.reason;
+}
+
+// A hostile zone lists 1,200 MX hosts (too many for UDP: they come over TCP), and a null MX
+// record among them. Only the dns::max_mx_hosts most preferred hosts are looked up.
+TEST_F(ResolverTest, OnlyTheMostPreferredMxHostsAreLookedUp) {
+    constexpr int listed = 1200;  // as many as fit in one TCP message without name compression
+    Zone zone{{mx("many.test", 0, ".")}};  // names no host: it must not take a place
+    for (int i = 0; i < listed; ++i) {
+        const std::string host = "mx" + std::to_string(i) + ".many.test";
+        zone.records.push_back(mx("many.test", static_cast<std::uint16_t>(listed - i), host));  // mx1199 first
+        zone.records.push_back(a(host, "127.0.0.2"));
+    }
+    FakeServer server(io_, [&zone](const dns::Message& query, bool over_tcp) {
+        if (over_tcp || query.questions.front().type != Type::MX) {
+            return zone(query, over_tcp);
+        }
+        auto truncated = response_to(query);
+        truncated.header.tc = true;  // RFC 2181 9: too big for UDP
+        return std::vector<Reply>{reply(truncated)};
+    });
+    const auto plan = resolve("many.test", options_for(server));
+    ASSERT_EQ(plan.status, PlanStatus::ok) << plan.reason;
+    ASSERT_EQ(plan.hosts.size(), dns::max_mx_hosts);
+    for (std::size_t k = 0; k < plan.hosts.size(); ++k) {
+        EXPECT_EQ(plan.hosts[k].name, name("mx" + std::to_string(listed - 1 - k) + ".many.test"));
+        EXPECT_EQ(texts(plan.hosts[k].addresses), (std::vector<std::string>{"127.0.0.2"}));
+    }
+    EXPECT_EQ(plan.hosts_left_out, listed - dns::max_mx_hosts);
+    EXPECT_EQ(server.tcp_queries.size(), 1u);                      // the MX answer
+    EXPECT_EQ(server.udp_queries.size(), 1 + 2 * dns::max_mx_hosts);  // its truncated try, then A and AAAA per host
+}
+
+// The hosts past the limit are never tried, so they cannot make the domain usable.
+TEST_F(ResolverTest, NoUsableHostAmongTheMostPreferredIsPermanent) {
+    Zone zone{{mx("example.test", 100, "mx.example.test"), a("mx.example.test", "127.0.0.2")}};
+    for (std::size_t i = 0; i < dns::max_mx_hosts; ++i) {
+        zone.records.push_back(mx("example.test", static_cast<std::uint16_t>(i), "gone" + std::to_string(i) + ".test"));
+    }
+    FakeServer server(io_, zone);
+    const auto plan = resolve("example.test", options_for(server));
+    EXPECT_EQ(plan.status, PlanStatus::permanent_failure);
+    EXPECT_NE(plan.reason.find("among the 5 most preferred"), std::string::npos) << plan.reason;
+    EXPECT_EQ(server.udp_queries.size(), 1 + 2 * dns::max_mx_hosts);  // mx.example.test is never asked about
 }
 
 // ---- The transport -------------------------------------------------------------------------

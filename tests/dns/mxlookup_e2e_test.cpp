@@ -297,6 +297,26 @@ TEST(MxlookupPlan, ShufflesMxHostsOfEqualPreference) {
     EXPECT_EQ(orders.size(), 2U) << "30 lookups, always the same order";
 }
 
+// RFC 5321 5.1 lets a client limit the MX hosts it tries: mxlookup prints the relay's plan,
+// so it shows the same cut, and says what was left out.
+TEST(MxlookupPlan, ShowsOnlyTheMxHostsTheRelayTries) {
+    std::vector<std::string> seven_hosts;  // h1.more.test (preference 1, 127.0.0.11) to h7
+    for (int i = 1; i <= 7; ++i) {
+        const std::string host = "h" + std::to_string(i) + ".more.test";
+        seven_hosts.push_back("--mx-host=more.test," + host + "," + std::to_string(i));
+        seven_hosts.push_back("--host-record=" + host + ",127.0.0.1" + std::to_string(i));
+    }
+    Dnsmasq dns(seven_hosts);
+    const auto result = mxlookup(dns.server(), {"more.test"});
+    EXPECT_EQ(result.exit_code, answered) << result.err;
+    EXPECT_EQ(plan_hosts(result.out),
+              (std::vector<std::string>{"1 h1.more.test. 127.0.0.11", "2 h2.more.test. 127.0.0.12",
+                                        "3 h3.more.test. 127.0.0.13", "4 h4.more.test. 127.0.0.14",
+                                        "5 h5.more.test. 127.0.0.15"}))
+        << result.out;
+    EXPECT_NE(result.out.find("\n  (2 more MX hosts not tried: the relay tries at most 5)\n"), npos) << result.out;
+}
+
 TEST(MxlookupPlan, DomainWithoutMxIsItsOwnMailHost) {
     Dnsmasq dns(zone());
     const auto result = mxlookup(dns.server(), {"nomx.test"});

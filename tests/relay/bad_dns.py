@@ -9,9 +9,13 @@ once ready. Every query is answered the way --mode says:
   wrong-question  NXDOMAIN with the query's ID, for another name (a forgery too)
   truncated       the TC bit and nothing else; over TCP the connection is closed at once
   silent          nothing at all
+  many-mx         a hostile zone: 2,000 MX records for any name (over UDP just the TC bit, so
+                  the whole answer goes over TCP), and silence for every other query, so no
+                  MX host ever gets an address
 
 Were one of the forged NXDOMAINs believed, the mail would bounce at once instead of waiting.
-Each query is logged on stderr.
+Each query is logged on stderr with its name and type, "query ID for NAME TYPE: MODE", so a
+test can count them.
 """
 import argparse
 import os
@@ -22,6 +26,9 @@ import sys
 
 QR, TC, RD, RA = 0x8000, 0x0200, 0x0100, 0x0080
 NXDOMAIN = 3
+TYPE_MX, CLASS_IN = 15, 1
+TYPE_NAMES = {1: "A", 5: "CNAME", 15: "MX", 16: "TXT", 28: "AAAA"}
+MANY_MX = 2000
 
 
 def parse_query(packet):
@@ -49,8 +56,26 @@ def name_of(question):
     return ".".join(labels)
 
 
+def type_of(question):
+    (qtype,) = struct.unpack("!H", question[-4:-2])
+    return TYPE_NAMES.get(qtype, str(qtype))
+
+
+def many_mx(query_id, question):
+    """MX mx1.NAME (preference 1) to mx2000.NAME, each name compressed (RFC 1035 4.1.4) as a
+    label and a pointer to the question's name at offset 12: 46,000 octets or so."""
+    records = b""
+    for i in range(1, MANY_MX + 1):
+        exchange = bytes([len(f"mx{i}")]) + f"mx{i}".encode() + b"\xc0\x0c"
+        rdata = struct.pack("!H", i) + exchange
+        records += b"\xc0\x0c" + struct.pack("!HHIH", TYPE_MX, CLASS_IN, 300, len(rdata)) + rdata
+    return header(query_id, QR | RD | RA, 1, MANY_MX) + question + records
+
+
 def answers(mode, query_id, question):
     """The datagrams to send back."""
+    if mode == "many-mx":
+        return [header(query_id, QR | TC | RD | RA) + question] if type_of(question) == "MX" else []
     if mode == "garbage":
         return [
             b"",
@@ -66,6 +91,36 @@ def answers(mode, query_id, question):
     if mode == "truncated":
         return [header(query_id, QR | TC | RD | RA) + question]
     return []
+
+
+def read_exactly(connection, size):
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def answer_over_tcp(connection, mode):
+    """RFC 1035 4.2.2: each message after its length in two octets. Only many-mx answers."""
+    if mode != "many-mx":
+        print("TCP connection closed unanswered", file=sys.stderr, flush=True)
+        return
+    connection.settimeout(5)
+    length = read_exactly(connection, 2)
+    packet = length and read_exactly(connection, struct.unpack("!H", length)[0])
+    query = packet and parse_query(packet)
+    if not query:
+        print("TCP connection closed without a query", file=sys.stderr, flush=True)
+        return
+    query_id, question = query
+    print(f"query {query_id} for {name_of(question)} {type_of(question)} over TCP: {mode}",
+          file=sys.stderr, flush=True)
+    if type_of(question) == "MX":
+        response = many_mx(query_id, question)
+        connection.sendall(struct.pack("!H", len(response)) + response)
 
 
 def bind_udp_and_tcp():
@@ -88,7 +143,7 @@ def bind_udp_and_tcp():
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", required=True,
-                        choices=["garbage", "wrong-id", "wrong-question", "truncated", "silent"])
+                        choices=["garbage", "wrong-id", "wrong-question", "truncated", "silent", "many-mx"])
     args = parser.parse_args()
     udp, tcp = bind_udp_and_tcp()
     print(f"listening on dns 127.0.0.1:{udp.getsockname()[1]}", flush=True)
@@ -99,7 +154,10 @@ def main():
         for key, _ in events.select():
             if key.fileobj is tcp:
                 connection, _ = tcp.accept()
-                print("TCP connection closed unanswered", file=sys.stderr, flush=True)
+                try:
+                    answer_over_tcp(connection, args.mode)
+                except OSError as error:
+                    print(f"TCP connection failed: {error}", file=sys.stderr, flush=True)
                 connection.close()
                 continue
             packet, client = udp.recvfrom(65535)
@@ -108,7 +166,8 @@ def main():
                 print("malformed query ignored", file=sys.stderr, flush=True)
                 continue
             query_id, question = query
-            print(f"query {query_id} for {name_of(question)}: {args.mode}", file=sys.stderr, flush=True)
+            print(f"query {query_id} for {name_of(question)} {type_of(question)}: {args.mode}",
+                  file=sys.stderr, flush=True)
             for datagram in answers(args.mode, query_id, question):
                 udp.sendto(datagram, client)
 

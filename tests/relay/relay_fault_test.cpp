@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <functional>
 #include <regex>
+#include <set>
 #include <thread>
 
 namespace {
@@ -252,5 +253,75 @@ INSTANTIATE_TEST_SUITE_P(Answers, RelayFaultsDns,
                              std::replace(name.begin(), name.end(), '-', '_');
                              return name;
                          });
+
+// The server under test, relaying through `dns_server`, to port 9 (nothing gets that far), and
+// retrying only after an hour: what happens is one attempt's doing.
+std::vector<std::string> one_attempt(const std::string& dns_server, std::vector<std::string> more = {}) {
+    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server", dns_server,
+                                  "--relay-port",    "9",            "--retry-schedule", "1h"};
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+// A hostile zone lists 2,000 MX hosts whose addresses never come. Only the 5 most preferred,
+// those the relay tries, are looked up (RFC 5321 5.1 lets a client limit what it tries), so an
+// attempt costs a bounded number of queries, not 2,000 hosts each waiting out the lookup
+// timeout, and the message is deferred, not bounced.
+TEST(RelayFaults, AHugeMxListCostsABoundedNumberOfQueriesAndDefers) {
+    BadDns dns("many-mx");
+    ChapterServer server(one_attempt(dns.server));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    ASSERT_EQ(send_message(client, "alice@localhost", {"bob@many.test"}, "Subject: to many\n\nhi\n").code, 250);
+    // Five hosts, each one's A and AAAA lookups waiting out their 5 s timeout together.
+    ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; }, 90s))
+        << server.log() << "\nthe name server's log:\n" << dns.process.log();
+    const auto log = server.log();
+    EXPECT_NE(log.find("451 4.4.3 DNS lookup failed: no MX host among the 5 most preferred is usable now"),
+              std::string::npos) << log;
+    EXPECT_EQ(log.find("status=bounced"), std::string::npos) << log;
+    EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{}); // no bounce
+    EXPECT_EQ(files_in(queue_dir(server) / "envelopes").size(), 1U);
+
+    // What the name server was asked: the hosts' A and AAAA queries, each tried at most 3 times.
+    const auto asked = dns.process.log();
+    static const std::regex host_query(R"(query [0-9]+ for (\S+) (A|AAAA): many-mx)");
+    std::set<std::string> hosts;
+    std::size_t queries = 0;
+    for (auto it = std::sregex_iterator(asked.begin(), asked.end(), host_query); it != std::sregex_iterator(); ++it) {
+        hosts.insert((*it)[1].str());
+        ++queries;
+    }
+    EXPECT_EQ(hosts, (std::set<std::string>{"mx1.many.test", "mx2.many.test", "mx3.many.test", "mx4.many.test",
+                                            "mx5.many.test"}))
+        << asked;
+    EXPECT_LE(queries, 5U * 2 * 3) << asked;
+}
+
+// One delivery attempt has a deadline (--max-attempt-time): what is left when it passes waits
+// for the next attempt, deferred, not bounced. Here the first domain's lookup (a silent name
+// server: 5 s) outlasts it, so the second domain is not even looked up.
+TEST(RelayFaults, WhatIsLeftWhenTheAttemptRunsOutOfTimeIsDeferred) {
+    BadDns dns("silent");
+    ChapterServer server(one_attempt(dns.server, {"--max-attempt-time", "1s"}));
+    LineClient client(server.port("smtp"));
+    greet(client);
+    auto accepted = send_message(client, "alice@localhost", {"bob@first.test", "carol@second.test"}, "Subject: two\n\nhi\n");
+    ASSERT_EQ(accepted.code, 250) << accepted;
+    ASSERT_TRUE(eventually([&] { return occurrences(server.log(), "status=deferred") == 2; }, 60s)) << server.log();
+    const auto log = server.log();
+    static const std::regex first(R"(to=<bob@first\.test> delay=[0-9]+s status=deferred \(451 4\.4\.3 DNS lookup failed)");
+    static const std::regex second(R"(to=<carol@second\.test> delay=[0-9]+s status=deferred )"
+                                   R"(\(451 4\.4\.0 Delivery attempt took longer than 1s, will try again later\))");
+    EXPECT_TRUE(std::regex_search(log, first)) << log;
+    EXPECT_TRUE(std::regex_search(log, second)) << log;
+    EXPECT_EQ(log.find("status=bounced"), std::string::npos) << log;
+    EXPECT_EQ(local_inbox(server, "alice"), std::vector<fs::path>{}); // no bounce
+    const auto id = queue_id(accepted.last());
+    EXPECT_EQ(files_in(queue_dir(server) / "envelopes"), std::vector<fs::path>{queue_dir(server) / "envelopes" / id});
+    const auto asked = dns.process.log();
+    EXPECT_NE(asked.find("for first.test MX"), std::string::npos) << asked;
+    EXPECT_EQ(asked.find("second.test"), std::string::npos) << asked;
+}
 
 } // namespace
