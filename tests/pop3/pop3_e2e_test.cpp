@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 using namespace mailsteps::testing;
@@ -190,6 +191,38 @@ TEST(Pop3Logins, FailuresAcrossConnectionsAreCappedPerAddress) {
     std::this_thread::sleep_until(window_start + 4s); // the window runs from the first failure, a little later
     Pop3Client client(server);
     EXPECT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in"));
+}
+
+// Guesses sent all at once from one address: each takes one of the address's attempts before
+// its password is checked, so exactly --max-address-failures are checked and the rest refused.
+// (When failures were counted only after the check, all sixty were checked.)
+TEST(Pop3Logins, GuessesSentAtOnceAreCappedPerAddressToo) {
+    constexpr int clients = 60;
+    constexpr int limit = 5;
+    ChapterServer server({"--login-failure-delay", "10ms", "--max-address-failures", std::to_string(limit)});
+    add_user(server, "alice@localhost", "secret");
+    std::vector<std::unique_ptr<Pop3Client>> guessers;
+    for (int i = 0; i < clients; ++i) {
+        guessers.push_back(std::make_unique<Pop3Client>(server)); // connected and greeted
+    }
+    for (auto& guesser : guessers) {
+        guesser->send("USER alice\r\nPASS guess\r\n"); // RFC 2449 6.6: pipelined, nobody waits
+    }
+    int checked = 0;
+    int refused = 0;
+    for (auto& guesser : guessers) {
+        EXPECT_EQ(guesser->read_line(), "+OK Send PASS");
+        auto answer = guesser->read_line().value_or("(nothing)");
+        if (answer == "-ERR [AUTH] Invalid user name or password") {
+            ++checked;
+        } else if (answer == "-ERR [SYS/TEMP] Too many failed logins from your address, try again later") {
+            ++refused;
+        } else {
+            ADD_FAILURE() << answer;
+        }
+    }
+    EXPECT_EQ(checked, limit);
+    EXPECT_EQ(refused, clients - limit);
 }
 
 // The server re-reads the users file when it changes: no restart after `mailserver user`.
