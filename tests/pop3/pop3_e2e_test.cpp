@@ -348,6 +348,21 @@ TEST(Pop3Accounts, UserCommandListsAndRefusesNonsense) {
     EXPECT_EQ(mode_of(users_file(server)), 0600U);
 }
 
+// --demo makes its account the first time only; started again on the same files it finds the
+// account there, even when --domain is not in lowercase, as the users file is.
+TEST(Pop3Accounts, DemoStartsAgainOnTheSameFilesWhateverTheDomainsCase) {
+    TempDir files;
+    const std::vector<std::string> args{"--demo", "--domain", "Example.test", "--users", (files.path() / "users").string(),
+                                        "--maildir-root", (files.path() / "mail").string()};
+    for (int start = 1; start <= 2; ++start) {
+        ChapterServer server(args);
+        ASSERT_NE(server.port("pop3"), 0) << "start " << start << ":\n" << server.log();
+        Pop3Client client(server);
+        EXPECT_TRUE(client.login("demo", "demo").starts_with("+OK Logged in, 3 messages")) << "start " << start;
+        EXPECT_TRUE(ask(client, "QUIT").starts_with("+OK"));
+    }
+}
+
 TEST(Pop3Accounts, MaildirAndLockArePrivate) {
     ChapterServer server;
     add_user(server, "alice@localhost", "secret");
