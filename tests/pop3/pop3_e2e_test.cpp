@@ -199,7 +199,8 @@ TEST(Pop3Logins, FailuresAcrossConnectionsAreCappedPerAddress) {
 TEST(Pop3Logins, GuessesSentAtOnceAreCappedPerAddressToo) {
     constexpr int clients = 60;
     constexpr int limit = 5;
-    ChapterServer server({"--login-failure-delay", "10ms", "--max-address-failures", std::to_string(limit)});
+    ChapterServer server({"--login-failure-delay", "10ms", "--max-address-failures", std::to_string(limit),
+                          "--max-connections-per-address", std::to_string(clients)});
     add_user(server, "alice@localhost", "secret");
     std::vector<std::unique_ptr<Pop3Client>> guessers;
     for (int i = 0; i < clients; ++i) {
@@ -288,6 +289,28 @@ TEST(Pop3Limits, ConnectionsPastTheLimitAreTurnedAway) {
     EXPECT_EQ(second.read_line(), "-ERR [SYS/TEMP] Too many connections, try again later");
     EXPECT_TRUE(second.wait_closed());
     EXPECT_EQ(ask(first, "NOOP"), "-ERR Log in first");
+}
+
+// --max-connections-per-address counts SMTP and POP3 together: a host holding SMTP sessions
+// cannot also take the POP3 places, while another address (127.0.0.2) still gets in.
+TEST(Pop3Limits, ConnectionsPerAddressCountSmtpAndPop3Together) {
+    ChapterServer server({"--max-connections-per-address", "3"});
+    LineClient smtp_first(server.port("smtp")), smtp_second(server.port("smtp"));
+    ASSERT_EQ(smtp::tests::read_reply(smtp_first).code, 220);
+    ASSERT_EQ(smtp::tests::read_reply(smtp_second).code, 220);
+    Pop3Client pop3(server);
+    LineClient refused(server.port("pop3"));
+    EXPECT_EQ(refused.read_line(), "-ERR [SYS/TEMP] Too many connections, try again later");
+    EXPECT_TRUE(refused.wait_closed());
+    LineClient elsewhere(server.port("pop3"), "127.0.0.1", "127.0.0.2");
+    EXPECT_TRUE(elsewhere.read_line().value_or("").starts_with("+OK")); // the greeting
+    EXPECT_EQ(ask(pop3, "NOOP"), "-ERR Log in first"); // the clients inside go on
+
+    smtp_first.close(); // a place is free once the server has seen an SMTP client leave
+    EXPECT_TRUE(smtp::tests::eventually([&] {
+        LineClient next(server.port("pop3"));
+        return next.read_line().value_or("").starts_with("+OK");
+    }));
 }
 
 // Shutdown: a session in progress is told, its deletions are not applied, the server exits 0.
