@@ -55,7 +55,9 @@ public:
                                    SessionHandler session);
 
     // Runs until a signal asks to stop: stop accepting, give sessions --shutdown-grace to
-    // finish, then stop the rest. Returns the exit code.
+    // finish, then stop the rest. Returns the exit code once no thread of the server, network
+    // or disk, runs any more: after it, nothing runs (sessions cut off are only destroyed, with
+    // the Server).
     int run();
 
     // For work besides the sessions (chapter 04's queue runner): run it on context(), and
@@ -84,7 +86,7 @@ private:
 
     ServerOptions options_;
     asio::io_context io_;
-    DiskThreads disk_; // after io_: joined first, so work finishing late still finds io_ there
+    DiskThreads disk_; // after io_: destroyed first, so the jobs it drops (sessions waiting on them) still find io_
     asio::strand<asio::io_context::executor_type> strand_; // acceptors, signals, shutdown
     asio::signal_set signals_;
     asio::steady_timer shutdown_timer_;
