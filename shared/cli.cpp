@@ -35,6 +35,10 @@ void add_server_options(CLI::App& app, ServerOptions& options) {
     app.add_option("--max-connections", options.max_connections, "Simultaneous connections before refusing")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--max-connections-per-address", options.max_connections_per_address,
+                   "Simultaneous connections from one client address before refusing it (all ports together)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     add_duration_option(app, "--shutdown-grace", options.shutdown_grace,
                         "On SIGINT/SIGTERM, how long sessions may take to finish");
     app.add_flag("-v,--verbose", options.verbose, "Log more detail");

@@ -10,8 +10,9 @@
 
 namespace mailsteps {
 
-// The options every server shares: --listen, --threads, --max-connections, --shutdown-grace,
-// --config, -v/--verbose and --trace, so that every program's --help looks alike.
+// The options every server shares: --listen, --threads, --max-connections,
+// --max-connections-per-address, --shutdown-grace, --config, -v/--verbose and --trace, so that
+// every program's --help looks alike.
 void add_server_options(CLI::App& app, ServerOptions& options);
 
 // A duration option: "500ms", "30s", "5m", "2h", "5d", or a bare number of seconds.

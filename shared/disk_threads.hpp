@@ -33,6 +33,13 @@ public:
         co_return std::move(*result);
     }
 
+    // Lets the jobs under way finish and drops those not yet started: once it returns, no job
+    // runs any more, so nothing a job uses needs to outlive this call. For Server::run().
+    void stop() {
+        pool_.stop();
+        pool_.join();
+    }
+
 private:
     asio::thread_pool pool_;
 };

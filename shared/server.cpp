@@ -72,6 +72,10 @@ int Server::run() {
     for (auto& worker : workers) {
         worker.join();
     }
+    // A forced shutdown does not wait for the disk: a session may still be storing a message,
+    // and calling into what the program destroys once run() returns (chapter 04's relay). So
+    // run() returns only when no disk job is running, and none will start.
+    disk_.stop();
     log_.info("stopped");
     return 0;
 }
@@ -93,9 +97,22 @@ asio::awaitable<void> Server::accept_loop(Listener& listener) {
         auto client = std::make_shared<LineStream>(std::move(socket), Logger("c" + std::to_string(next_connection_id_++)));
         std::lock_guard lock(sessions_mutex_);
         if (sessions_.size() >= options_.max_connections) {
-            asio::co_spawn(client->get_executor(), refuse(client, listener.busy_reply), asio::detached);
+            asio::co_spawn(client->get_executor(),
+                           refuse(client, listener.busy_reply,
+                                  std::to_string(options_.max_connections) + " connections already"),
+                           asio::detached);
             continue;
         }
+        // One host must not take every place (like Postfix's smtpd_client_connection_count_limit).
+        auto& from_address = sessions_per_address_[client->remote_endpoint().address()];
+        if (from_address >= options_.max_connections_per_address) {
+            asio::co_spawn(client->get_executor(),
+                           refuse(client, listener.busy_reply,
+                                  std::to_string(from_address) + " connections from this address already"),
+                           asio::detached);
+            continue;
+        }
+        ++from_address;
         sessions_.insert(client);
         asio::co_spawn(client->get_executor(), serve(client, listener), asio::detached);
     }
@@ -113,9 +130,8 @@ asio::awaitable<void> Server::serve(std::shared_ptr<LineStream> client, Listener
     session_ended(client);
 }
 
-asio::awaitable<void> Server::refuse(std::shared_ptr<LineStream> client, std::string busy_reply) {
-    client->log().warning("refusing ", to_string(client->remote_endpoint()), ": ", options_.max_connections,
-                          " connections already");
+asio::awaitable<void> Server::refuse(std::shared_ptr<LineStream> client, std::string busy_reply, std::string why) {
+    client->log().warning("refusing ", to_string(client->remote_endpoint()), ": ", why);
     co_await client->write(busy_reply, busy_reply_timeout);
     co_await client->close_gracefully();
 }
@@ -176,6 +192,10 @@ void Server::stop_sessions() {
 void Server::session_ended(const std::shared_ptr<LineStream>& client) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(client);
+    if (auto from_address = sessions_per_address_.find(client->remote_endpoint().address());
+        --from_address->second == 0) {
+        sessions_per_address_.erase(from_address); // only addresses with sessions are remembered
+    }
     if (sessions_.empty()) {
         asio::post(strand_, [this] {
             std::lock_guard lock(sessions_mutex_);

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -29,6 +30,7 @@ struct ServerOptions {
     unsigned threads = std::max(1U, std::thread::hardware_concurrency());
     unsigned disk_threads = 16; // fsyncs in flight at once; each mostly waits for the disk
     std::size_t max_connections = 1000;
+    std::size_t max_connections_per_address = 50; // one client address, on every listener together
     Duration shutdown_grace = std::chrono::seconds(10);
     bool verbose = false;
     bool trace = false;
@@ -39,19 +41,23 @@ using SessionHandler = std::function<asio::awaitable<void>(LineStream& client)>;
 
 // The TCP server runtime every chapter uses: an io_context run by --threads threads, one
 // coroutine per connection (each on its own strand, so a session never runs on two threads
-// at once), a connection limit, and graceful shutdown on SIGINT/SIGTERM.
+// at once), connection limits (in all and per client address), and graceful shutdown on
+// SIGINT/SIGTERM.
 class Server {
 public:
     explicit Server(const ServerOptions& options);
 
     // Listens on --listen and `port` (0: the OS picks) and prints the readiness line
-    // "listening on <protocol> ADDR:PORT". Past --max-connections a client gets `busy_reply`
-    // and is closed. Returns the address and port bound; throws when the port cannot be bound.
+    // "listening on <protocol> ADDR:PORT". Past --max-connections, or past
+    // --max-connections-per-address from its own address, a client gets `busy_reply` and is
+    // closed. Returns the address and port bound; throws when the port cannot be bound.
     asio::ip::tcp::endpoint listen(const std::string& protocol, std::uint16_t port, std::string busy_reply,
                                    SessionHandler session);
 
     // Runs until a signal asks to stop: stop accepting, give sessions --shutdown-grace to
-    // finish, then stop the rest. Returns the exit code.
+    // finish, then stop the rest. Returns the exit code once no thread of the server, network
+    // or disk, runs any more: after it, nothing runs (sessions cut off are only destroyed, with
+    // the Server).
     int run();
 
     // For work besides the sessions (chapter 04's queue runner): run it on context(), and
@@ -72,7 +78,7 @@ private:
 
     asio::awaitable<void> accept_loop(Listener& listener);
     asio::awaitable<void> serve(std::shared_ptr<LineStream> client, Listener& listener);
-    asio::awaitable<void> refuse(std::shared_ptr<LineStream> client, std::string busy_reply);
+    asio::awaitable<void> refuse(std::shared_ptr<LineStream> client, std::string busy_reply, std::string why);
     void on_signal(const asio::error_code& error, int signal);
     void stop_sessions();
     void session_ended(const std::shared_ptr<LineStream>& client);
@@ -80,7 +86,7 @@ private:
 
     ServerOptions options_;
     asio::io_context io_;
-    DiskThreads disk_; // after io_: joined first, so work finishing late still finds io_ there
+    DiskThreads disk_; // after io_: destroyed first, so the jobs it drops (sessions waiting on them) still find io_
     asio::strand<asio::io_context::executor_type> strand_; // acceptors, signals, shutdown
     asio::signal_set signals_;
     asio::steady_timer shutdown_timer_;
@@ -91,6 +97,7 @@ private:
 
     std::mutex sessions_mutex_;
     std::set<std::shared_ptr<LineStream>> sessions_;
+    std::map<asio::ip::address, std::size_t> sessions_per_address_; // under sessions_mutex_ too
     std::atomic<std::uint64_t> next_connection_id_{1};
 };
 

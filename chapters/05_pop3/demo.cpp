@@ -3,6 +3,8 @@
 #include "local_delivery.hpp"
 #include "users.hpp"
 
+#include "shared/ascii.hpp"
+
 #include <algorithm>
 #include <array>
 
@@ -45,7 +47,8 @@ constexpr std::array<Sample, 3> samples{{
 std::optional<std::string> add_demo_account(const std::filesystem::path& users_file,
                                             const std::filesystem::path& maildir_root, std::string_view domain,
                                             std::string_view hostname) {
-    std::string address = "demo@" + std::string(domain);
+    // As the users file holds it, lowercased: "--domain Example.test" must find it the second time.
+    std::string address = mailsteps::lowercase("demo@" + std::string(domain));
     auto accounts = accounts::read_users(users_file);
     if (auto* error = std::get_if<std::string>(&accounts)) {
         return *error;

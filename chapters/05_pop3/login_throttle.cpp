@@ -17,38 +17,38 @@ asio::ip::address counted_as(const asio::ip::address& address) {
 
 } // namespace
 
-bool LoginThrottle::blocked(const asio::ip::address& address) {
-    std::lock_guard lock(mutex_);
-    auto found = failures_.find(counted_as(address));
-    if (found == failures_.end()) {
-        return false;
-    }
-    if (Clock::now() - found->second.first >= window_) {
-        failures_.erase(found);
-        return false;
-    }
-    return found->second.count >= max_failures_;
-}
-
-void LoginThrottle::record_failure(const asio::ip::address& address) {
+// Checking and taking happen under one lock: two sessions can never both take the last attempt.
+bool LoginThrottle::try_attempt(const asio::ip::address& address) {
     std::lock_guard lock(mutex_);
     auto now = Clock::now();
-    if (failures_.size() > tidy_above) {
+    if (attempts_.size() > tidy_above) {
         forget_expired(now);
     }
     auto key = counted_as(address);
-    if (failures_.size() >= max_addresses && !failures_.contains(key)) {
-        return;
+    if (attempts_.size() >= max_addresses && !attempts_.contains(key)) {
+        return true;
     }
-    auto& failures = failures_[key];
-    if (failures.count == 0 || now - failures.first >= window_) {
-        failures = {0, now};
+    auto& attempts = attempts_[key];
+    if (attempts.count == 0 || now - attempts.first >= window_) {
+        attempts = {0, now};
     }
-    ++failures.count;
+    if (attempts.count >= max_failures_) {
+        return false;
+    }
+    ++attempts.count;
+    return true;
+}
+
+void LoginThrottle::refund(const asio::ip::address& address) {
+    std::lock_guard lock(mutex_);
+    auto found = attempts_.find(counted_as(address));
+    if (found != attempts_.end() && found->second.count > 0) {
+        --found->second.count;
+    }
 }
 
 void LoginThrottle::forget_expired(Clock::time_point now) {
-    std::erase_if(failures_, [&](const auto& entry) { return now - entry.second.first >= window_; });
+    std::erase_if(attempts_, [&](const auto& entry) { return now - entry.second.first >= window_; });
 }
 
 } // namespace pop3

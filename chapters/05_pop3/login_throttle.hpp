@@ -15,17 +15,24 @@ namespace pop3 {
 // connection is stopped here: after `max_failures` within `window`, the address may not log
 // in at all until its window has passed (like fail2ban, in the server). IPv6 addresses count
 // per /64, the block one customer usually gets. Shared by every session, on any thread.
+//
+// An attempt counts from before its password is checked, not from when it turned out wrong:
+// checking takes a while (crypt(3)), and sixty guesses sent at once would otherwise all be
+// checked before the first failure was counted.
 class LoginThrottle {
 public:
     LoginThrottle(int max_failures, mailsteps::Duration window) : max_failures_(max_failures), window_(window) {}
 
-    bool blocked(const asio::ip::address& address);
-    void record_failure(const asio::ip::address& address);
+    // Takes one of the address's attempts before its password is checked: false, taking
+    // nothing, when they are all used up within the window.
+    bool try_attempt(const asio::ip::address& address);
+    // The password was right: the attempt taken for it does not count.
+    void refund(const asio::ip::address& address);
 
 private:
     using Clock = std::chrono::steady_clock;
-    struct Failures {
-        int count = 0;
+    struct Attempts {
+        int count = 0;           // failed, or being checked now
         Clock::time_point first; // the window runs from here
     };
 
@@ -34,7 +41,7 @@ private:
     const int max_failures_;
     const mailsteps::Duration window_;
     std::mutex mutex_;
-    std::map<asio::ip::address, Failures> failures_;
+    std::map<asio::ip::address, Attempts> attempts_;
 };
 
 } // namespace pop3

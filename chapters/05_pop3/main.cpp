@@ -122,7 +122,10 @@ int main(int argc, char** argv) {
 
         mailsteps::Server server(server_options);
         smtp.disk = pop3.disk = &server.disk();
-        std::optional<relay::Relay> outbound; // made once we know our own address
+        // Made once we know our own address. Declared after the server, so destroyed before it,
+        // while the server's io_context, which it uses, still exists; and safely: sessions call
+        // it from the disk threads, and server.run() returns only when those have stopped.
+        std::optional<relay::Relay> outbound;
         relay_options.self =
             server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",
                           [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });

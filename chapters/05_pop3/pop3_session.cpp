@@ -89,7 +89,8 @@ private:
                 }
                 std::string name = std::move(user); // RFC 1939 7: after PASS, USER comes again
                 user.clear();
-                if (options_.throttle->blocked(client_.remote_endpoint().address())) {
+                // Taken before the password is checked, so guesses sent at once cannot slip past.
+                if (!options_.throttle->try_attempt(client_.remote_endpoint().address())) {
                     client_.log().info("user=", name, " status=throttled");
                     co_await client_.write(err("[SYS/TEMP] Too many failed logins from your address, try again later"));
                     co_return std::nullopt;
@@ -121,15 +122,15 @@ private:
         if (address) {
             accepted = co_await options_.disk->run([&] { return options_.users->authenticate(*address, password); });
         }
-        if (!accepted) {
+        if (!accepted) { // the attempt authorization() took for it stays counted
             client_.log().info("user=", user, " status=login-failed");
-            options_.throttle->record_failure(client_.remote_endpoint().address());
             co_await pause(options_.login_failure_delay); // makes guessing passwords slow
             bool last = ++failures_ == options_.max_login_failures;
             co_await client_.write(err(last ? "[AUTH] Invalid user name or password; too many failures, closing"
                                             : "[AUTH] Invalid user name or password"));
             co_return std::nullopt;
         }
+        options_.throttle->refund(client_.remote_endpoint().address()); // not a guess after all
         auto at = address->find('@');
         auto maildir = mailsteps::mailbox_path(options_.maildir_root, address->substr(at + 1), address->substr(0, at));
         // Listing waits for the disk (and reads files whose names carry no size): on a disk thread.

@@ -28,7 +28,8 @@ def resident_kb(pid):
 def start_server(program, directory):
     server = subprocess.Popen(
         [str(program), "--smtp-port", "0", "--pop3-port", "0", "--maildir-root", f"{directory}/mail",
-         "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000"],
+         "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000",
+         "--max-connections-per-address", "5000"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     ports = {}
     while len(ports) < 2:

@@ -96,11 +96,14 @@ free_port() {
 # One recipient per measured run, so that every run starts with an empty Maildir.
 max_runs=$(( ${#loads[@]} * rounds * 2 ))
 
+# smtp-source's sessions all come from 127.0.0.1, more than the default --max-connections-per-address
+# (50) at moments; Postfix exempts $mynetworks (127.0.0.0/8 here) from its own per-client limit.
 start_mailsteps() {
     mkdir -p "$work/ms"
     "$mailserver" --listen 127.0.0.1 --threads "$threads" --smtp-port 0 --pop3-port 0 \
         --hostname mailsteps.bench.test --domain bench.test --maildir-root "$work/ms/mail" \
         --queue-dir "$work/ms/queue" --users "$work/ms/users" --dns-server 127.0.0.1:53 \
+        --max-connections-per-address 1000 \
         >"$work/ms/log" 2>&1 &
     mailsteps_pid=$!
     for _ in $(seq 100); do

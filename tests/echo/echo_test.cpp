@@ -64,7 +64,8 @@ TEST(Echo, IdleClientIsDisconnected) {
 }
 
 TEST(Echo, HundredConcurrentClientsOnFourThreads) {
-    ChapterServer server({"--threads", "4"});
+    // All from 127.0.0.1: past the default --max-connections-per-address, 50.
+    ChapterServer server({"--threads", "4", "--max-connections-per-address", "100"});
     auto port = server.port("echo");
     std::vector<std::unique_ptr<LineClient>> clients;
     for (int i = 0; i < 100; ++i) {
@@ -114,6 +115,35 @@ TEST(Echo, ConnectionsOverTheLimitAreRefused) {
     ADD_FAILURE() << "the freed connection slot was never reused";
 }
 
+// One host cannot take every place: past --max-connections-per-address its next connection is
+// refused, while another address (127.0.0.2, loopback too) still gets in.
+TEST(Echo, ConnectionsFromOneAddressOverItsLimitAreRefused) {
+    ChapterServer server({"--max-connections-per-address", "3"});
+    auto port = server.port("echo");
+    LineClient first(port), second(port), third(port);
+    for (auto* client : {&first, &second, &third}) {
+        client->send_line("in");
+        ASSERT_EQ(client->read_line(), "in"); // being served
+    }
+    LineClient fourth(port);
+    EXPECT_EQ(fourth.read_line(), "error: too many connections");
+    EXPECT_TRUE(fourth.wait_closed());
+    LineClient elsewhere(port, "127.0.0.1", "127.0.0.2");
+    elsewhere.send_line("other host");
+    EXPECT_EQ(elsewhere.read_line(), "other host");
+    second.close();
+    // A place is free again once a client from the address leaves.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        LineClient next(port);
+        next.send_line("again");
+        if (auto reply = next.read_line(); reply == "again") {
+            return;
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    ADD_FAILURE() << "the freed place was never given to the address again";
+}
+
 TEST(Echo, SigtermWithClientsConnectedExitsZero) {
     ChapterServer server({"--shutdown-grace", "1s"});
     LineClient client(server.port("echo"));
@@ -154,6 +184,7 @@ TEST(Echo, HelpExitsZero) {
     auto result = run(chapter_program(), {"--help"});
     EXPECT_EQ(result.exit_code, 0);
     EXPECT_NE(result.out.find("--max-line"), std::string::npos);
+    EXPECT_NE(result.out.find("--max-connections-per-address"), std::string::npos); // shared/cli.cpp
 }
 
 TEST(Echo, ListensOnIpv6Literal) {

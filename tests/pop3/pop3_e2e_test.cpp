@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <csignal>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 using namespace mailsteps::testing;
@@ -192,6 +193,39 @@ TEST(Pop3Logins, FailuresAcrossConnectionsAreCappedPerAddress) {
     EXPECT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in"));
 }
 
+// Guesses sent all at once from one address: each takes one of the address's attempts before
+// its password is checked, so exactly --max-address-failures are checked and the rest refused.
+// (When failures were counted only after the check, all sixty were checked.)
+TEST(Pop3Logins, GuessesSentAtOnceAreCappedPerAddressToo) {
+    constexpr int clients = 60;
+    constexpr int limit = 5;
+    ChapterServer server({"--login-failure-delay", "10ms", "--max-address-failures", std::to_string(limit),
+                          "--max-connections-per-address", std::to_string(clients)});
+    add_user(server, "alice@localhost", "secret");
+    std::vector<std::unique_ptr<Pop3Client>> guessers;
+    for (int i = 0; i < clients; ++i) {
+        guessers.push_back(std::make_unique<Pop3Client>(server)); // connected and greeted
+    }
+    for (auto& guesser : guessers) {
+        guesser->send("USER alice\r\nPASS guess\r\n"); // RFC 2449 6.6: pipelined, nobody waits
+    }
+    int checked = 0;
+    int refused = 0;
+    for (auto& guesser : guessers) {
+        EXPECT_EQ(guesser->read_line(), "+OK Send PASS");
+        auto answer = guesser->read_line().value_or("(nothing)");
+        if (answer == "-ERR [AUTH] Invalid user name or password") {
+            ++checked;
+        } else if (answer == "-ERR [SYS/TEMP] Too many failed logins from your address, try again later") {
+            ++refused;
+        } else {
+            ADD_FAILURE() << answer;
+        }
+    }
+    EXPECT_EQ(checked, limit);
+    EXPECT_EQ(refused, clients - limit);
+}
+
 // The server re-reads the users file when it changes: no restart after `mailserver user`.
 TEST(Pop3Logins, UsersAddedAndRemovedWhileRunningTakeEffect) {
     ChapterServer server({"--login-failure-delay", "10ms"});
@@ -257,6 +291,28 @@ TEST(Pop3Limits, ConnectionsPastTheLimitAreTurnedAway) {
     EXPECT_EQ(ask(first, "NOOP"), "-ERR Log in first");
 }
 
+// --max-connections-per-address counts SMTP and POP3 together: a host holding SMTP sessions
+// cannot also take the POP3 places, while another address (127.0.0.2) still gets in.
+TEST(Pop3Limits, ConnectionsPerAddressCountSmtpAndPop3Together) {
+    ChapterServer server({"--max-connections-per-address", "3"});
+    LineClient smtp_first(server.port("smtp")), smtp_second(server.port("smtp"));
+    ASSERT_EQ(smtp::tests::read_reply(smtp_first).code, 220);
+    ASSERT_EQ(smtp::tests::read_reply(smtp_second).code, 220);
+    Pop3Client pop3(server);
+    LineClient refused(server.port("pop3"));
+    EXPECT_EQ(refused.read_line(), "-ERR [SYS/TEMP] Too many connections, try again later");
+    EXPECT_TRUE(refused.wait_closed());
+    LineClient elsewhere(server.port("pop3"), "127.0.0.1", "127.0.0.2");
+    EXPECT_TRUE(elsewhere.read_line().value_or("").starts_with("+OK")); // the greeting
+    EXPECT_EQ(ask(pop3, "NOOP"), "-ERR Log in first"); // the clients inside go on
+
+    smtp_first.close(); // a place is free once the server has seen an SMTP client leave
+    EXPECT_TRUE(smtp::tests::eventually([&] {
+        LineClient next(server.port("pop3"));
+        return next.read_line().value_or("").starts_with("+OK");
+    }));
+}
+
 // Shutdown: a session in progress is told, its deletions are not applied, the server exits 0.
 TEST(Pop3Limits, ShutdownEndsSessionsWithoutDeleting) {
     ChapterServer server({"--shutdown-grace", "1s"});
@@ -313,6 +369,21 @@ TEST(Pop3Accounts, UserCommandListsAndRefusesNonsense) {
     EXPECT_EQ(file.find(":a\n"), std::string::npos) << file;
     EXPECT_NE(file.find("alice@localhost:$"), std::string::npos) << file;
     EXPECT_EQ(mode_of(users_file(server)), 0600U);
+}
+
+// --demo makes its account the first time only; started again on the same files it finds the
+// account there, even when --domain is not in lowercase, as the users file is.
+TEST(Pop3Accounts, DemoStartsAgainOnTheSameFilesWhateverTheDomainsCase) {
+    TempDir files;
+    const std::vector<std::string> args{"--demo", "--domain", "Example.test", "--users", (files.path() / "users").string(),
+                                        "--maildir-root", (files.path() / "mail").string()};
+    for (int start = 1; start <= 2; ++start) {
+        ChapterServer server(args);
+        ASSERT_NE(server.port("pop3"), 0) << "start " << start << ":\n" << server.log();
+        Pop3Client client(server);
+        EXPECT_TRUE(client.login("demo", "demo").starts_with("+OK Logged in, 3 messages")) << "start " << start;
+        EXPECT_TRUE(ask(client, "QUIT").starts_with("+OK"));
+    }
 }
 
 TEST(Pop3Accounts, MaildirAndLockArePrivate) {

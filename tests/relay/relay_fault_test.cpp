@@ -13,9 +13,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <csignal>
 #include <functional>
+#include <memory>
 #include <regex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 namespace {
@@ -219,6 +222,50 @@ struct BadDns {
     Process process;
     std::string server; // for --dns-server
 };
+
+// SIGTERM twice while thirty messages are being stored and queued on the disk threads, which
+// call into the relay: the server stops without waiting out the grace, and exits 0 without a
+// sanitizer report. The relay is destroyed before the server; Server::run() returns only once
+// no disk job runs any more, so none can still be using it.
+TEST(RelayShutdown, ForcedShutdownWhileMessagesAreBeingQueuedExitsCleanly) {
+    constexpr int clients = 30;
+    ChapterServer server(relaying("127.0.0.1:9", 9)); // no name server: the messages just wait
+    auto port = server.port("smtp");
+    LineClient idle(port); // holds the server in its grace period until the second signal
+    ASSERT_EQ(read_reply(idle).code, 220);
+    std::string text = "Subject: stopped\n\n";
+    while (text.size() < 256 * 1024) {
+        text += "a line of a message being stored while the server is told to stop\n";
+    }
+    auto data = wire_data(text);
+    data.resize(data.size() - 3); // all but the final ".\r\n"
+    std::vector<std::unique_ptr<LineClient>> senders;
+    for (int i = 0; i < clients; ++i) {
+        auto& sender = *senders.emplace_back(std::make_unique<LineClient>(port));
+        greet(sender);
+        ASSERT_EQ(command(sender, "MAIL FROM:<alice@localhost>").code, 250);
+        ASSERT_EQ(command(sender, "RCPT TO:<bob@example.test>").code, 250); // queued for the relay
+        ASSERT_EQ(command(sender, "RCPT TO:<carol@localhost>").code, 250);  // and stored here
+        ASSERT_EQ(command(sender, "DATA").code, 354);
+        sender.send(data);
+    }
+    for (auto& sender : senders) {
+        sender->send(".\r\n"); // every message ends at once: thirty jobs for the disk threads
+    }
+    server.process().send_signal(SIGTERM);
+    // Two signals at once would be one: the second goes once the listener has closed.
+    ASSERT_TRUE(eventually([&] {
+        try {
+            LineClient probe(port);
+            return false;
+        } catch (const std::system_error&) {
+            return true;
+        }
+    })) << server.log();
+    server.process().send_signal(SIGTERM);
+    EXPECT_EQ(server.process().wait(), 0) << server.log();
+    EXPECT_NE(server.log().find("again: stopping sessions now"), std::string::npos) << server.log();
+}
 
 // RFC 5321 5.1: when the MX lookup fails for now, "the message MUST be queued and retried
 // later". A forged or garbled answer must not make it bounce, and nothing may crash.

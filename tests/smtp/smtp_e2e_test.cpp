@@ -555,6 +555,30 @@ TEST(SmtpLimits, ClientsOverTheConnectionLimitGet421) {
     EXPECT_EQ(greeting, 220);
 }
 
+// Postfix's smtpd_client_connection_count_limit: past --max-connections-per-address one host
+// gets 421 too, while another (127.0.0.2, loopback too) is still served.
+TEST(SmtpLimits, ClientsOverThePerAddressLimitGet421) {
+    ChapterServer server({"--max-connections-per-address", "3"});
+    auto port = server.port("smtp");
+    LineClient first(port), second(port), third(port);
+    for (auto* client : {&first, &second, &third}) {
+        ASSERT_EQ(read_reply(*client).code, 220);
+    }
+    LineClient fourth(port);
+    auto reply = read_reply(fourth);
+    EXPECT_TRUE(reply.last().starts_with("421 4.3.2 ")) << reply;
+    EXPECT_TRUE(fourth.wait_closed());
+    LineClient elsewhere(port, "127.0.0.1", "127.0.0.2");
+    EXPECT_EQ(read_reply(elsewhere).code, 220);
+    EXPECT_EQ(command(second, "QUIT").code, 221);
+    EXPECT_TRUE(second.wait_closed());
+    second.close(); // the server counts it out once it has seen our side close
+    EXPECT_TRUE(eventually([&] {
+        LineClient next(port);
+        return read_reply(next).code == 220;
+    }));
+}
+
 // RFC 5321 4.5.3.2.7: a server may close a silent client, saying why (RFC 5321 3.8).
 TEST(SmtpLimits, SilentClientGets421AfterTheCommandTimeout) {
     ChapterServer server({"--command-timeout", "1s"});
