@@ -2,46 +2,22 @@
 """Resident memory per SMTP session in the middle of a big DATA, for chapter 05's mailserver.
 
 Starts the server on 127.0.0.1 (every port 0, every file in a temporary directory), opens
-COUNT sessions (from 127.0.0.2 to 127.0.0.5 in turn, so that --max-connections-per-address
-does not stop them), has each send MEGABYTES of a message after DATA without ending it, and
+COUNT sessions, has each send MEGABYTES of a message after DATA without ending it, and
 prints the server's resident memory (VmRSS from /proc) before they connect and while they
-wait, and the cost per session. Then the sessions are closed, and the messages were never accepted. Run it against
-the optimized build:
+wait, and the cost per session. Then the sessions are closed: the messages are never accepted.
+Run it against the optimized build:
 
     tests/bench/data_memory.py [MAILSERVER] [--count 200] [--megabytes 5]
 """
 import argparse
-import re
 import resource
 import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/05_pop3/mailserver"
-
-
-def resident_kb(pid):
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
-
-
-def start_server(program, directory):
-    server = subprocess.Popen(
-        [str(program), "--smtp-port", "0", "--pop3-port", "0", "--maildir-root", f"{directory}/mail",
-         "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000",
-         "--max-message-size", str(64 << 20)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    ports = {}
-    while len(ports) < 2:
-        line = server.stdout.readline()
-        if not line:
-            sys.exit("the server exited before it was ready")
-        if match := re.match(r"listening on (\w+) [\d.]+:(\d+)", line):
-            ports[match.group(1)] = int(match.group(2))
-    return server, ports["smtp"]
+from mailserver_process import DEFAULT_SERVER, resident_kb, start_server
 
 
 def reply(client):
@@ -57,8 +33,8 @@ def reply(client):
             sys.exit("the server closed the connection")
 
 
-def open_session(port, number):
-    client = socket.create_connection(("127.0.0.1", port), source_address=(f"127.0.0.{2 + number % 4}", 0))
+def open_session(port):
+    client = socket.create_connection(("127.0.0.1", port))
     if not reply(client).startswith("220"):
         sys.exit("a client was not greeted with 220")
     for command, code in ((b"EHLO memory.test", "250"), (b"MAIL FROM:<alice@example.test>", "250"),
@@ -82,10 +58,10 @@ def main():
     line = b"x" * 998 + b"\r\n"
     chunk = b"Subject: big\r\n\r\n" + line * 1024  # about 1 MB
     with tempfile.TemporaryDirectory() as directory:
-        server, port = start_server(args.mailserver, directory)
+        server, port = start_server(args.mailserver, directory, "--max-message-size", str(64 << 20))
         try:
             before = resident_kb(server.pid)
-            clients = [open_session(port, number) for number in range(args.count)]
+            clients = [open_session(port) for _ in range(args.count)]
             for _ in range(args.megabytes):
                 for client in clients:
                     client.sendall(chunk)

@@ -9,36 +9,13 @@ connection. Run it against the optimized build:
     tests/bench/idle_connections.py [MAILSERVER] [--count 1000]
 """
 import argparse
-import re
 import resource
 import socket
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/05_pop3/mailserver"
-
-
-def resident_kb(pid):
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"^VmRSS:\s+(\d+) kB", status, re.M).group(1))
-
-
-def start_server(program, directory):
-    server = subprocess.Popen(
-        [str(program), "--smtp-port", "0", "--pop3-port", "0", "--maildir-root", f"{directory}/mail",
-         "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000",
-         "--max-connections-per-address", "5000"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    ports = {}
-    while len(ports) < 2:
-        line = server.stdout.readline()
-        if not line:
-            sys.exit("the server exited before it was ready")
-        if match := re.match(r"listening on (\w+) [\d.]+:(\d+)", line):
-            ports[match.group(1)] = int(match.group(2))
-    return server, ports["smtp"]
+from mailserver_process import DEFAULT_SERVER, resident_kb, start_server
 
 
 def main():
