@@ -1,7 +1,6 @@
 #pragma once
 
 #include "shared/duration.hpp"
-#include "shared/server.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -10,10 +9,8 @@
 
 namespace mailsteps {
 
-// The options every server shares: --listen, --threads, --max-connections,
-// --max-connections-per-address, --shutdown-grace, --config, -v/--verbose and --trace, so that
-// every program's --help looks alike.
-void add_server_options(CLI::App& app, ServerOptions& options);
+// CLI11 checks for options: an IPv4 or IPv6 literal (--listen).
+extern const CLI::Validator ip_address;
 
 // A duration option: "500ms", "30s", "5m", "2h", "5d", or a bare number of seconds.
 CLI::Option* add_duration_option(CLI::App& app, const std::string& name, Duration& value,

@@ -1,3 +1,3 @@
-# Echo: chapter 01's server. tests/echo/dialogs/*.dialog plus end-to-end tests in C++.
+# The echo server (chapters 01 to 04): it sends back what it receives.
 mailsteps_dialogs(SERVER echo_server PROTOCOL echo)
 mailsteps_topic_test(echo_tests SOURCES echo/echo_test.cpp SERVER echo_server)

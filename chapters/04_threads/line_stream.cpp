@@ -1,4 +1,4 @@
-#include "shared/line_stream.hpp"
+#include "line_stream.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
@@ -25,9 +25,8 @@ asio::ip::tcp::endpoint remote_of(const asio::ip::tcp::socket& socket) {
 
 } // namespace
 
-LineStream::LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer)
-    : socket_(std::move(socket)), timer_(socket_.get_executor()), remote_(remote_of(socket_)), log_(std::move(log)),
-      read_prefix_(peer == Peer::client ? "C: " : "S: "), write_prefix_(peer == Peer::client ? "S: " : "C: ") {}
+LineStream::LineStream(asio::ip::tcp::socket socket, Logger log)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()), remote_(remote_of(socket_)), log_(std::move(log)) {}
 
 asio::awaitable<void> LineStream::timeout(Duration duration) {
     timer_.expires_after(duration);
@@ -45,12 +44,10 @@ asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_le
         }
         switch (buffer_.next_line(max_length, result.line)) {
         case LineBuffer::Status::line:
-            if (log_.tracing()) {
-                log_.trace(read_prefix_, trace_filter_ ? trace_filter_(result.line.text) : result.line.text);
-            }
+            log_.trace("C: ", result.line.text);
             co_return result;
         case LineBuffer::Status::too_long:
-            log_.trace(read_prefix_, "<line longer than " + std::to_string(max_length) + " octets>");
+            log_.trace("C: ", "<line longer than " + std::to_string(max_length) + " octets>");
             co_return ReadResult{ReadStatus::too_long, {}};
         case LineBuffer::Status::need_more:
             break;
@@ -82,7 +79,7 @@ asio::awaitable<void> LineStream::write(std::string_view data, Duration timeout)
     if (log_.tracing()) {
         for (std::string_view rest = data; !rest.empty();) {
             auto end = rest.find("\r\n");
-            log_.trace(write_prefix_, rest.substr(0, end));
+            log_.trace("S: ", rest.substr(0, end));
             rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 2);
         }
     }

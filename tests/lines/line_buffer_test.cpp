@@ -1,5 +1,5 @@
 // The framing half of line I/O: bytes in, lines out, memory bounded.
-#include "shared/line_buffer.hpp"
+#include "line_buffer.hpp"
 
 #include <gtest/gtest.h>
 

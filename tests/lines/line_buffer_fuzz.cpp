@@ -3,11 +3,11 @@
 // chunk's size then comes from its own first octet. However the octets are cut, the lines must
 // be those of the whole stream cut at its LFs, and the buffer must stay within the limit.
 //
-// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target line_buffer_fuzz`,
-// then `build-fuzz/tests/line_buffer_fuzz DIR -max_total_time=N`, with DIR seeded by
+// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch12_line_buffer_fuzz`,
+// then `build-fuzz/tests/ch12_line_buffer_fuzz DIR -max_total_time=N`, with DIR seeded by
 // `tests/fuzz_seeds.py line DIR` from the dialog scripts.
 
-#include "shared/line_buffer.hpp"
+#include "line_buffer.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,8 +1,9 @@
 #pragma once
 
-#include "shared/disk_threads.hpp"
+#include "line_stream.hpp"
+#include "server_options.hpp"
+
 #include "shared/duration.hpp"
-#include "shared/line_stream.hpp"
 #include "shared/log.hpp"
 
 #include <asio/awaitable.hpp>
@@ -25,17 +26,6 @@
 
 namespace mailsteps {
 
-struct ServerOptions {
-    std::string listen = "127.0.0.1";
-    unsigned threads = std::max(1U, std::thread::hardware_concurrency());
-    unsigned disk_threads = 16; // fsyncs in flight at once; each mostly waits for the disk
-    std::size_t max_connections = 1000;
-    std::size_t max_connections_per_address = 50; // one client address, on every listener together
-    Duration shutdown_grace = std::chrono::seconds(10);
-    bool verbose = false;
-    bool trace = false;
-};
-
 // A protocol's conversation with one client, from accept to close.
 using SessionHandler = std::function<asio::awaitable<void>(LineStream& client)>;
 
@@ -55,18 +45,9 @@ public:
                                    SessionHandler session);
 
     // Runs until a signal asks to stop: stop accepting, give sessions --shutdown-grace to
-    // finish, then stop the rest. Returns the exit code once no thread of the server, network
-    // or disk, runs any more: after it, nothing runs (sessions cut off are only destroyed, with
-    // the Server).
+    // finish, then stop the rest. Returns the exit code once no thread of the server runs any
+    // more (sessions cut off are only destroyed, with the Server).
     int run();
-
-    // For work besides the sessions (chapter 04's queue runner): run it on context(), and
-    // stop it in `stop` when shutdown begins, or run() never returns.
-    asio::io_context& context() { return io_; }
-    void on_shutdown(std::function<void()> stop) { shutdown_hooks_.push_back(std::move(stop)); }
-
-    // For sessions' blocking file work (DiskThreads): --disk-threads threads of their own.
-    DiskThreads& disk() { return disk_; }
 
 private:
     struct Listener {
@@ -86,12 +67,10 @@ private:
 
     ServerOptions options_;
     asio::io_context io_;
-    DiskThreads disk_; // after io_: destroyed first, so the jobs it drops (sessions waiting on them) still find io_
     asio::strand<asio::io_context::executor_type> strand_; // acceptors, signals, shutdown
     asio::signal_set signals_;
     asio::steady_timer shutdown_timer_;
     std::vector<std::unique_ptr<Listener>> listeners_;
-    std::vector<std::function<void()>> shutdown_hooks_;
     bool shutting_down_ = false; // on strand_
     Logger log_;
 

@@ -1,4 +1,4 @@
-#include "shared/line_buffer.hpp"
+#include "line_buffer.hpp"
 
 #include <algorithm>
 

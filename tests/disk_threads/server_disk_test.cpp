@@ -1,5 +1,5 @@
 // The server runtime in this process: what run() promises the program that calls it.
-#include "shared/server.hpp"
+#include "server.hpp"
 #include "shared/testing/client.hpp"
 
 #include <gtest/gtest.h>

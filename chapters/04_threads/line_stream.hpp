@@ -1,7 +1,7 @@
 #pragma once
 
 #include "shared/duration.hpp"
-#include "shared/line_buffer.hpp"
+#include "line_buffer.hpp"
 #include "shared/log.hpp"
 
 #include <asio/awaitable.hpp>
@@ -35,15 +35,7 @@ public:
 
     static constexpr Duration default_write_timeout = std::chrono::seconds(60);
 
-    // Who is at the other end, for --trace: a server traces what it reads as "C: " (from the
-    // client), a client (chapter 04's relay) as "S: ".
-    enum class Peer { client, server };
-
-    LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer = Peer::client);
-
-    // How --trace shows a received line: a protocol that receives secrets (POP3's PASS) hides them.
-    using TraceFilter = std::string (*)(std::string_view line);
-    void set_trace_filter(TraceFilter filter) { trace_filter_ = filter; }
+    LineStream(asio::ip::tcp::socket socket, Logger log);
 
     // `timeout` bounds the whole line, however slowly its bytes arrive.
     asio::awaitable<ReadResult> read_line(std::size_t max_length, Duration timeout);
@@ -70,10 +62,7 @@ private:
     asio::steady_timer timer_;
     asio::ip::tcp::endpoint remote_;
     Logger log_;
-    std::string_view read_prefix_;  // "C: " or "S: "
-    std::string_view write_prefix_;
     LineBuffer buffer_;
-    TraceFilter trace_filter_ = nullptr;
     bool stopped_ = false;
 };
 

@@ -1,5 +1,5 @@
 // Line I/O over a real loopback connection: limits, timeouts, closing and stopping.
-#include "shared/line_stream.hpp"
+#include "line_stream.hpp"
 #include "shared/testing/client.hpp"
 
 #include <asio/co_spawn.hpp>

@@ -1,0 +1,3 @@
+# Disk threads (chapter 10 onwards, until part 2 of the re-cut moves them to the optimization
+# chapter): blocking file work off the network threads, and what run() promises about it.
+mailsteps_topic_test(server_disk_tests SOURCES disk_threads/server_disk_test.cpp)
