@@ -1,11 +1,11 @@
 #pragma once
 
-#include "shared/spool.hpp"
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <system_error>
 
 namespace mailsteps::testing {
 
@@ -17,8 +17,10 @@ inline std::string read_file(const std::filesystem::path& path) {
     return content.str();
 }
 
-// The whole of a spooled text.
-inline std::string read_spool(const Spool& spool) {
+// The whole of a spooled text: a chapter's Spool (spool.hpp, chapter 09 on), or anything with
+// its read().
+template <typename Spool>
+std::string read_spool(const Spool& spool) {
     std::string text;
     spool.read([&](std::string_view piece) {
         text += piece;

@@ -1,7 +1,7 @@
 // MessageBuilder: the DATA block, from the bytes a client sends to the text stored on disk.
 #include "smtp_data.hpp"
 
-#include "shared/line_buffer.hpp"
+#include "line_buffer.hpp"
 #include "shared/testing/files.hpp"
 #include "shared/testing/temp_dir.hpp"
 

@@ -3,7 +3,7 @@
 #include "smtp_session.hpp"
 #include "smtp_testing.hpp"
 
-#include "shared/line_stream.hpp"
+#include "line_stream.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -29,7 +29,6 @@ class InProcessSession {
 public:
     explicit InProcessSession(Options options = {}) : options_(std::move(options)) {
         options_.maildir_root = root_.path() / "mail";
-        options_.disk = &disk_;
         client_ = std::make_unique<LineClient>(acceptor_.local_endpoint().port());
         stream_ = std::make_shared<LineStream>(acceptor_.accept(), mailsteps::Logger("test"));
         done_ = asio::co_spawn(io_, serve(), asio::use_future);
@@ -54,7 +53,6 @@ private:
     TempDir root_;
     Options options_;
     asio::io_context io_;
-    mailsteps::DiskThreads disk_{2}; // after io_: joined before it goes
     asio::ip::tcp::acceptor acceptor_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
     std::unique_ptr<LineClient> client_;
     std::shared_ptr<LineStream> stream_;
