@@ -1,9 +1,9 @@
 // The SMTP state machine (RFC 5321 4.1.4, 4.3.2), run inside the test process over a real
 // loopback socket: a command sequence goes in, reply codes come out.
+#include "line_stream.hpp"
 #include "smtp_session.hpp"
 #include "smtp_testing.hpp"
 
-#include "shared/line_stream.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <asio/co_spawn.hpp>
