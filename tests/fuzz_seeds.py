@@ -3,8 +3,8 @@
 
 Usage: tests/fuzz_seeds.py TOPIC DIR
   smtp, pop3  every line a client sends in tests/TOPIC/dialogs/*.dialog (C: without its CRLF,
-              B: as its exact bytes): seeds for ch05_smtp_fuzz and ch05_pop3_fuzz
-  line        all a client sends in each dialog of every topic: seeds for line_buffer_fuzz
+              B: as its exact bytes): seeds for ch12_smtp_fuzz and ch12_pop3_fuzz
+  line        all a client sends in each dialog of every topic: seeds for ch12_line_buffer_fuzz
 """
 
 import pathlib
