@@ -2,8 +2,9 @@
 """Writes a seed corpus for a fuzz target from the dialog scripts, one file per seed.
 
 Usage: tests/fuzz_seeds.py TOPIC DIR
-  smtp, pop3  every line a client sends in tests/TOPIC/dialogs/*.dialog (C: without its CRLF,
-              B: as its exact bytes): seeds for ch12_smtp_fuzz and ch12_pop3_fuzz
+  smtp, pop3  every line a client sends in the dialogs of the SMTP test sets (tests/smtp,
+              addresses, data, maildir, spool) or of tests/pop3 (C: without its CRLF, B: as
+              its exact bytes): seeds for ch12_smtp_fuzz and ch12_pop3_fuzz
   line        all a client sends in each dialog of every topic: seeds for ch12_line_buffer_fuzz
 """
 
@@ -12,6 +13,7 @@ import re
 import sys
 
 TESTS = pathlib.Path(__file__).resolve().parent
+TOPICS = {"smtp": ["smtp", "addresses", "data", "maildir", "spool"], "pop3": ["pop3"]}
 ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
 
 
@@ -43,9 +45,10 @@ def seeds(topic):
             sent = b"".join(data + (b"\r\n" if prefix == "C:" else b"") for _, prefix, data in client_sends(path))
             yield f"{path.parent.parent.name}_{path.stem}", sent
     else:
-        for path in sorted((TESTS / topic / "dialogs").glob("*.dialog")):
-            for number, _, data in client_sends(path):
-                yield f"{path.stem}_{number}", data
+        for directory in TOPICS[topic]:
+            for path in sorted((TESTS / directory / "dialogs").glob("*.dialog")):
+                for number, _, data in client_sends(path):
+                    yield f"{directory}_{path.stem}_{number}", data
 
 
 def main():
