@@ -1,20 +1,18 @@
-// Chapter 02: an SMTP server. Mail for our domains lands in Maildir folders.
+// Chapter 07: an SMTP server taking whole messages as RFC 5321 asks; it logs them and stores nothing.
+#include "server.hpp"
 #include "smtp_session.hpp"
 
 #include "shared/cli.hpp"
-#include "shared/server.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 02: an SMTP server delivering into Maildir"};
+    CLI::App app{"mailsteps chapter 07: an SMTP server receiving whole messages (logged, not stored)"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     mailsteps::add_server_options(app, server_options);
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
-    app.add_option("--hostname", smtp.hostname, "This server's name, for the greeting and Received: headers")
+    app.add_option("--hostname", smtp.hostname, "This server's name, for the greeting and the EHLO reply")
         ->capture_default_str();
-    app.add_option("--domain", smtp.domains, "A domain whose mail is delivered here (repeatable)")
-        ->capture_default_str();
-    app.add_option("--maildir-root", smtp.maildir_root, "Mailboxes live in DIR/<domain>/<user>/")
+    app.add_option("--domain", smtp.domains, "A domain whose mail this server takes (repeatable)")
         ->capture_default_str();
     app.add_option("--max-message-size", smtp.max_message_size, "Largest message in octets (advertised as SIZE)")
         ->check(CLI::PositiveNumber)
@@ -27,7 +25,6 @@ int main(int argc, char** argv) {
 
     return mailsteps::run_program(app, argc, argv, [&] {
         mailsteps::Server server(server_options);
-        smtp.disk = &server.disk();
         server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",
                       [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });
         return server.run();

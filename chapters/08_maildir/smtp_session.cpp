@@ -1,17 +1,19 @@
 #include "smtp_session.hpp"
 
 #include "local_delivery.hpp"
+#include "maildir.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 
 #include "shared/ascii.hpp"
-#include "shared/maildir.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <random>
+#include <string>
 #include <system_error>
+#include <vector>
 
 namespace smtp {
 namespace {
@@ -56,8 +58,8 @@ std::string new_message_id() {
     return id;
 }
 
-// HELO/EHLO names go into Received: headers, so only printable text without spaces or the
-// parentheses that delimit the header's comments.
+// HELO/EHLO names end up in the Received: headers of stored mail, so only printable text
+// without spaces or the parentheses that delimit the header's comments.
 bool is_acceptable_client_name(std::string_view name) {
     return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
         return c > ' ' && c < 0x7f && c != '(' && c != ')';
@@ -210,7 +212,7 @@ private:
             co_return Reply{554, {"5.5.1 No valid recipients"}};
         }
         co_await client_.write("354 End data with <CR><LF>.<CR><LF>\r\n");
-        MessageBuilder message(options_.max_message_size, options_.maildir_root);
+        MessageBuilder message(options_.max_message_size);
         for (bool end = false; !end;) {
             auto [status, line] = co_await client_.read_line(MessageBuilder::max_stuffed_line, options_.data_timeout);
             if (status == Read::line) {
@@ -222,8 +224,7 @@ private:
                 co_return std::nullopt;
             }
         }
-        // Storing waits for the disk (fsync): on a disk thread, while this one serves other sessions.
-        Reply reply = co_await options_.disk->run([&] { return accept(message); });
+        Reply reply = accept(message);
         reset(); // RFC 5321 4.1.1.4: the transaction is over, whatever the outcome
         co_return reply;
     }
@@ -237,9 +238,6 @@ private:
             return {554, {"5.6.0 Message refused: a line is longer than 1000 octets (RFC 5321 4.5.3.1.6)"}};
         case MessageBuilder::Problem::bare_line_end:
             return {554, {"5.6.0 Message refused: bare CR or LF in the data (RFC 5321 2.3.8)"}};
-        case MessageBuilder::Problem::not_stored:
-            client_.log().error("receiving a message failed: ", message.storage_error().message());
-            return not_stored(message.storage_error(), "Receiving the message failed");
         case MessageBuilder::Problem::none: break;
         }
         std::string id = new_message_id();

@@ -2,8 +2,6 @@
 
 #include "smtp_address.hpp"
 
-#include "shared/spool.hpp"
-
 #include <asio/ip/address.hpp>
 
 #include <ctime>
@@ -16,7 +14,7 @@
 
 namespace smtp {
 
-// RFC 5321 2.3.1: the envelope of one message, and where it came from.
+// RFC 5321 2.3.1: the envelope of one message, and the client that brought it.
 struct Envelope {
     std::optional<Mailbox> sender; // nullopt: the null reverse-path <>
     std::vector<Mailbox> recipients;
@@ -29,7 +27,7 @@ struct Envelope {
 // under `root`, each copy starting with Return-Path: and Received: headers. Every copy or none:
 // on the first error the copies already stored are taken back, and the error is returned.
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope,
-                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id);
+                                std::string_view text, std::string_view hostname, std::string_view id);
 
 // RFC 5321 4.4: the trace headers a delivering server adds.
 std::string trace_headers(const Envelope& envelope, const Mailbox& recipient, std::string_view hostname,

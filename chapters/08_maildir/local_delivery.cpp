@@ -1,6 +1,6 @@
 #include "local_delivery.hpp"
 
-#include "shared/maildir.hpp"
+#include "maildir.hpp"
 
 #include <array>
 
@@ -47,7 +47,7 @@ std::string trace_headers(const Envelope& envelope, const Mailbox& recipient, st
 }
 
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope,
-                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id) {
+                                std::string_view text, std::string_view hostname, std::string_view id) {
     std::time_t now = std::time(nullptr);
     std::vector<std::filesystem::path> copies; // in new/ so far
     for (const Mailbox& recipient : envelope.recipients) {
@@ -57,8 +57,8 @@ std::error_code deliver_locally(const std::filesystem::path& root, const Envelop
             return std::make_error_code(std::errc::invalid_argument); // RCPT checked this already
         }
         std::string headers = trace_headers(envelope, recipient, hostname, id, now);
-        std::array<std::string_view, 1> parts{headers};
-        auto result = mailsteps::deliver_to_maildir(*maildir, parts, &text);
+        std::array<std::string_view, 2> parts{headers, text};
+        auto result = mailsteps::deliver_to_maildir(*maildir, parts);
         if (auto* error = std::get_if<std::error_code>(&result)) {
             take_back(copies);
             return *error;
