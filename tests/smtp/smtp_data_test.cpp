@@ -2,12 +2,15 @@
 #include "smtp_data.hpp"
 
 #include "line_buffer.hpp"
-#include "shared/testing/files.hpp"
+#include "spool.hpp"
+
 #include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace smtp {
@@ -16,6 +19,16 @@ namespace {
 using Problem = MessageBuilder::Problem;
 
 constexpr std::uint64_t no_size_limit = 1 << 30;
+
+// The whole of a spooled text.
+std::string read_spool(const mailsteps::Spool& spool) {
+    std::string text;
+    spool.read([&](std::string_view piece) {
+        text += piece;
+        return std::error_code{};
+    });
+    return text;
+}
 
 // What one DATA block came to.
 struct Outcome {
@@ -46,7 +59,7 @@ Outcome receive(const std::string& wire, std::uint64_t max_size = no_size_limit)
         }
     }
     outcome.problem = message.problem();
-    outcome.text = mailsteps::testing::read_spool(message.text());
+    outcome.text = read_spool(message.text());
     outcome.after = wire.substr(wire.size() - buffer.buffered());
     return outcome;
 }

@@ -1,9 +1,9 @@
 // The SMTP state machine (RFC 5321 4.1.4, 4.3.2), run inside the test process over a real
 // loopback socket: a command sequence goes in, reply codes come out.
+#include "line_stream.hpp"
 #include "smtp_session.hpp"
 #include "smtp_testing.hpp"
 
-#include "line_stream.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -29,6 +29,7 @@ class InProcessSession {
 public:
     explicit InProcessSession(Options options = {}) : options_(std::move(options)) {
         options_.maildir_root = root_.path() / "mail";
+        options_.disk = &disk_;
         client_ = std::make_unique<LineClient>(acceptor_.local_endpoint().port());
         stream_ = std::make_shared<LineStream>(acceptor_.accept(), mailsteps::Logger("test"));
         done_ = asio::co_spawn(io_, serve(), asio::use_future);
@@ -53,6 +54,7 @@ private:
     TempDir root_;
     Options options_;
     asio::io_context io_;
+    mailsteps::DiskThreads disk_{2}; // after io_: joined before it goes
     asio::ip::tcp::acceptor acceptor_{io_, {asio::ip::make_address("127.0.0.1"), 0}};
     std::unique_ptr<LineClient> client_;
     std::shared_ptr<LineStream> stream_;

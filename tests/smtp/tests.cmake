@@ -11,8 +11,8 @@ mailsteps_topic_test(smtp_e2e_tests SOURCES smtp/smtp_e2e_test.cpp smtp/smtp_hos
 if(MAILSTEPS_FUZZ)
     set(chapter_dir ${PROJECT_SOURCE_DIR}/chapters/${MAILSTEPS_${CHAPTER}_DIR})
     add_executable(${CHAPTER}_smtp_fuzz smtp/smtp_fuzz.cpp ${chapter_dir}/smtp_address.cpp
-        ${chapter_dir}/smtp_command.cpp ${chapter_dir}/smtp_data.cpp ${PROJECT_SOURCE_DIR}/shared/line_buffer.cpp
-        ${PROJECT_SOURCE_DIR}/shared/spool.cpp ${PROJECT_SOURCE_DIR}/shared/durable_file.cpp)
+        ${chapter_dir}/smtp_command.cpp ${chapter_dir}/smtp_data.cpp ${chapter_dir}/line_buffer.cpp
+        ${chapter_dir}/spool.cpp ${chapter_dir}/durable_file.cpp)
     target_include_directories(${CHAPTER}_smtp_fuzz PRIVATE ${chapter_dir} ${PROJECT_SOURCE_DIR})
     target_compile_options(${CHAPTER}_smtp_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(${CHAPTER}_smtp_fuzz PRIVATE -fsanitize=fuzzer,address,undefined)
