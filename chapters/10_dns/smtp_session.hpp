@@ -1,6 +1,5 @@
 #pragma once
 
-#include "disk_threads.hpp"
 #include "line_stream.hpp"
 
 #include "shared/duration.hpp"
@@ -18,13 +17,12 @@ namespace smtp {
 struct Options {
     std::uint16_t port = 2525;
     std::string hostname = "localhost";
-    std::vector<std::string> domains{"localhost"}; // mail for these is delivered here
+    std::vector<std::string> domains{"localhost"}; // mail for these is ours, for others we do not relay
     std::filesystem::path maildir_root = "./var/mail";
     std::uint64_t max_message_size = 10485760;
     std::size_t max_recipients = 100;
     mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
     mailsteps::Duration data_timeout = std::chrono::minutes(3);    // RFC 5321 4.5.3.2.5
-    mailsteps::DiskThreads* disk = nullptr;                        // where messages are stored: the server's
 };
 
 // One SMTP conversation (RFC 5321), from the greeting to QUIT.
