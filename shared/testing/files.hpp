@@ -1,7 +1,5 @@
 #pragma once
 
-#include "shared/spool.hpp"
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,16 +13,6 @@ inline std::string read_file(const std::filesystem::path& path) {
     std::ostringstream content;
     content << in.rdbuf();
     return content.str();
-}
-
-// The whole of a spooled text.
-inline std::string read_spool(const Spool& spool) {
-    std::string text;
-    spool.read([&](std::string_view piece) {
-        text += piece;
-        return std::error_code{};
-    });
-    return text;
 }
 
 } // namespace mailsteps::testing

@@ -6,7 +6,7 @@
 #include "dns_message.hpp"
 #include "pop3_data.hpp"
 #include "shared/line_buffer.hpp"
-#include "shared/testing/files.hpp"
+#include "spool/spool_testing.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 

@@ -1,7 +1,7 @@
 // Spool: a message's text, in memory while small and in a nameless file beyond that.
-#include "shared/spool.hpp"
+#include "spool.hpp"
+#include "spool_testing.hpp"
 
-#include "shared/testing/files.hpp"
 #include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
