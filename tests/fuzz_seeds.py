@@ -2,8 +2,8 @@
 """Writes a seed corpus for a fuzz target from the dialog scripts, one file per seed.
 
 Usage: tests/fuzz_seeds.py TOPIC DIR
-  smtp, pop3  every line a client sends in tests/TOPIC/dialogs/*.dialog (C: without its CRLF,
-              B: as its exact bytes): seeds for ch05_smtp_fuzz and ch05_pop3_fuzz
+  smtp, pop3  every line a client sends in the dialogs of the protocol's topics (C: without its
+              CRLF, B: as its exact bytes): seeds for chNN_smtp_fuzz and chNN_pop3_fuzz
   line        all a client sends in each dialog of every topic: seeds for line_buffer_fuzz
 """
 
@@ -13,6 +13,8 @@ import sys
 
 TESTS = pathlib.Path(__file__).resolve().parent
 ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
+# The topics whose dialogs speak each protocol: SMTP's are the lessons of chapters 05 to 08.
+TOPICS = {"smtp": ["smtp", "addresses", "data", "maildir"], "pop3": ["pop3"]}
 
 
 def unescape(text):
@@ -43,9 +45,10 @@ def seeds(topic):
             sent = b"".join(data + (b"\r\n" if prefix == "C:" else b"") for _, prefix, data in client_sends(path))
             yield f"{path.parent.parent.name}_{path.stem}", sent
     else:
-        for path in sorted((TESTS / topic / "dialogs").glob("*.dialog")):
-            for number, _, data in client_sends(path):
-                yield f"{path.stem}_{number}", data
+        for directory in TOPICS[topic]:
+            for path in sorted((TESTS / directory / "dialogs").glob("*.dialog")):
+                for number, _, data in client_sends(path):
+                    yield f"{directory}_{path.stem}_{number}", data
 
 
 def main():

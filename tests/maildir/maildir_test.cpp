@@ -1,4 +1,4 @@
-#include "shared/maildir.hpp"
+#include "maildir.hpp"
 #include "shared/testing/files.hpp"
 
 #include <gtest/gtest.h>

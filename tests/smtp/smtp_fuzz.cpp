@@ -9,8 +9,8 @@
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 
-#include "shared/line_buffer.hpp"
-#include "shared/testing/files.hpp"
+#include "line_buffer.hpp"
+#include "spool/spool_testing.hpp"
 
 #include <cstdint>
 #include <cstdlib>

@@ -1,8 +1,9 @@
 // MessageBuilder: the DATA block, from the bytes a client sends to the text stored on disk.
 #include "smtp_data.hpp"
 
-#include "shared/line_buffer.hpp"
-#include "shared/testing/files.hpp"
+#include "line_buffer.hpp"
+#include "spool/spool_testing.hpp"
+
 #include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
