@@ -1,11 +1,11 @@
 #include "smtp_session.hpp"
 
 #include "local_delivery.hpp"
+#include "maildir.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 
 #include "shared/ascii.hpp"
-#include "shared/maildir.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -222,8 +222,7 @@ private:
                 co_return std::nullopt;
             }
         }
-        // Storing waits for the disk (fsync): on a disk thread, while this one serves other sessions.
-        Reply reply = co_await options_.disk->run([&] { return accept(message); });
+        Reply reply = accept(message);
         reset(); // RFC 5321 4.1.1.4: the transaction is over, whatever the outcome
         co_return reply;
     }

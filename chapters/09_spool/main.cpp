@@ -1,11 +1,13 @@
-// Chapter 02: an SMTP server. Mail for our domains lands in Maildir folders.
+// Chapter 09: an SMTP server. Mail for our domains lands in Maildir folders, however big.
+#include "server.hpp"
 #include "smtp_session.hpp"
 
 #include "shared/cli.hpp"
-#include "shared/server.hpp"
+
+#include <csignal>
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 02: an SMTP server delivering into Maildir"};
+    CLI::App app{"mailsteps chapter 09: an SMTP server delivering into Maildir, spooling big messages to disk"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     mailsteps::add_server_options(app, server_options);
@@ -26,8 +28,9 @@ int main(int argc, char** argv) {
     mailsteps::add_duration_option(app, "--data-timeout", smtp.data_timeout, "Close a client silent this long in DATA");
 
     return mailsteps::run_program(app, argc, argv, [&] {
+        // A write past RLIMIT_FSIZE must fail with EFBIG, answered like a full disk, not kill us.
+        std::signal(SIGXFSZ, SIG_IGN);
         mailsteps::Server server(server_options);
-        smtp.disk = &server.disk();
         server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",
                       [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });
         return server.run();

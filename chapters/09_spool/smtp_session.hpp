@@ -1,8 +1,8 @@
 #pragma once
 
-#include "shared/disk_threads.hpp"
+#include "line_stream.hpp"
+
 #include "shared/duration.hpp"
-#include "shared/line_stream.hpp"
 
 #include <asio/awaitable.hpp>
 
@@ -23,7 +23,6 @@ struct Options {
     std::size_t max_recipients = 100;
     mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
     mailsteps::Duration data_timeout = std::chrono::minutes(3);    // RFC 5321 4.5.3.2.5
-    mailsteps::DiskThreads* disk = nullptr;                        // where messages are stored: the server's
 };
 
 // One SMTP conversation (RFC 5321), from the greeting to QUIT.
