@@ -15,7 +15,7 @@
 
 namespace smtp {
 
-// RFC 5321 2.3.1: the envelope of one message, and where it came from.
+// RFC 5321 2.3.1: the envelope of one message, and the client that brought it.
 struct Envelope {
     std::optional<Mailbox> sender; // nullopt: the null reverse-path <>
     std::vector<Mailbox> recipients;

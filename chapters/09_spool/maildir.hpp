@@ -28,11 +28,11 @@ struct Delivered {
     std::string file_name;  // the message's name in new/
 };
 
-// Delivers one message, made of `parts` written in order and then `body` if given, into the
-// Maildir `maildir` (http://cr.yp.to/proto/maildir.html), creating its directories with mode
-// 0700 as needed. The file (mode 0600) is written in tmp/, flushed to disk, linked into new/,
-// and new/ is flushed too: on success the message survives a crash. On failure nothing is left
-// in new/.
+// Delivers one message, made of `parts` written in order, into the Maildir `maildir`
+// (http://cr.yp.to/proto/maildir.html), creating its directories with mode 0700 as needed.
+// The file (mode 0600) is written in tmp/, flushed to disk, linked into new/, and new/ is
+// flushed too: on success the message survives a crash. On failure nothing is left in new/.
+// A `body`, if given, is written after the parts.
 std::variant<Delivered, std::error_code> deliver_to_maildir(const std::filesystem::path& maildir,
                                                             std::span<const std::string_view> parts,
                                                             const Spool* body = nullptr);

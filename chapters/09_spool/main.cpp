@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
     app.add_option("--hostname", smtp.hostname, "This server's name, for the greeting and Received: headers")
         ->capture_default_str();
-    app.add_option("--domain", smtp.domains, "A domain whose mail is delivered here (repeatable)")
+    app.add_option("--domain", smtp.domains, "A domain whose mail this server takes (repeatable)")
         ->capture_default_str();
     app.add_option("--maildir-root", smtp.maildir_root, "Mailboxes live in DIR/<domain>/<user>/")
         ->capture_default_str();

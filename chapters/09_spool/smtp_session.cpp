@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <optional>
 #include <random>
+#include <string>
 #include <system_error>
+#include <vector>
 
 namespace smtp {
 namespace {
@@ -56,8 +58,8 @@ std::string new_message_id() {
     return id;
 }
 
-// HELO/EHLO names go into Received: headers, so only printable text without spaces or the
-// parentheses that delimit the header's comments.
+// HELO/EHLO names end up in the Received: headers of stored mail, so only printable text
+// without spaces or the parentheses that delimit the header's comments.
 bool is_acceptable_client_name(std::string_view name) {
     return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
         return c > ' ' && c < 0x7f && c != '(' && c != ')';

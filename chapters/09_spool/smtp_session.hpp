@@ -17,7 +17,7 @@ namespace smtp {
 struct Options {
     std::uint16_t port = 2525;
     std::string hostname = "localhost";
-    std::vector<std::string> domains{"localhost"}; // mail for these is delivered here
+    std::vector<std::string> domains{"localhost"}; // mail for these is ours, for others we do not relay
     std::filesystem::path maildir_root = "./var/mail";
     std::uint64_t max_message_size = 10485760;
     std::size_t max_recipients = 100;

@@ -1,0 +1,26 @@
+#pragma once
+
+#include "line_stream.hpp"
+
+#include "shared/duration.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace smtp {
+
+struct Options {
+    std::uint16_t port = 2525;
+    std::string hostname = "localhost";
+    std::size_t max_recipients = 100;
+    mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
+};
+
+// One SMTP conversation (RFC 5321), from the greeting to QUIT.
+asio::awaitable<void> smtp_session(mailsteps::LineStream& client, const Options& options);
+
+} // namespace smtp
