@@ -76,9 +76,6 @@ TEST(ParseMailFrom, RejectsBadSyntaxWithTheRightReply) {
         {"FROM:a@b", 501, "5.5.2", missing_bracket},
         {"FROM:  <a@b>", 501, "5.5.2", missing_bracket},
         {"FROM:", 501, "5.5.2", missing_bracket},
-        {"FROM:<a@b>x", 501, "5.5.2", "Unexpected text right after '>'"},
-        {"FROM:<a@b>>", 501, "5.5.2", "Unexpected text right after '>'"},
-        {"FROM:<a@b>\r\n", 501, "5.5.2", "Unexpected text right after '>'"},
         // 501 5.1.7: the address is malformed
         {"FROM:<", 501, "5.1.7", bad + "missing '>' at the end of the path"},
         {"FROM:<a@b", 501, "5.1.7", bad + "missing '>' at the end of the path"},
@@ -148,14 +145,6 @@ TEST(ParseMailFrom, RejectsBadSyntaxWithTheRightReply) {
         {"FROM:<" + std::string(10'000, 'a'), 501, "5.1.7",
          bad + "the local part is 10000 octets long, more than the limit of 64"},
         {"FROM:<\"" + std::string(10'000, 'a'), 501, "5.1.7", bad + "the quoted local part has no closing '\"'"},
-        // 501 5.5.4: a malformed parameter
-        {"FROM:<a@b> -X=1", 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
-        {"FROM:<a@b> =1", 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
-        {"FROM:<a@b> \0"s, 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
-        {"FROM:<a@b> X=a=b", 501, "5.5.4", "Malformed value for parameter X"},
-        // 555 5.5.4: a parameter we do not know (RFC 5321 4.1.1.11)
-        {"FROM:<a@b> FOO=bar", 555, "5.5.4", "Unsupported MAIL parameter FOO"},
-        {"FROM:<a@b> SMTPUTF8", 555, "5.5.4", "Unsupported MAIL parameter SMTPUTF8"},
     };
     for (const auto& row : rows) {
         SCOPED_TRACE(printable(row.argument));
@@ -198,8 +187,6 @@ TEST(ParseRcptTo, RejectsBadSyntaxWithTheRightReply) {
         {"TO <a@b>", 501, "5.5.2", missing_to},
         {"TO:a@b", 501, "5.5.2", missing_bracket},
         {"TO:Postmaster", 501, "5.5.2", missing_bracket},
-        {"TO:<a@b>x", 501, "5.5.2", "Unexpected text right after '>'"},
-        {"TO:<Postmaster>x", 501, "5.5.2", "Unexpected text right after '>'"},
         {"TO:<>", 501, "5.1.3", bad + "the null path <> is only for MAIL FROM"},
         {"TO:<> NOTIFY=NEVER", 501, "5.1.3", bad + "the null path <> is only for MAIL FROM"},
         {"TO:<a@b", 501, "5.1.3", bad + "missing '>' at the end of the path"},
@@ -210,10 +197,6 @@ TEST(ParseRcptTo, RejectsBadSyntaxWithTheRightReply) {
         {"TO:<../x@c>", 501, "5.1.3", bad + "the local part starts with '.'"},
         {"TO:<" + std::string(10'000, 'a') + "@b>", 501, "5.1.3",
          bad + "the local part is 10000 octets long, more than the limit of 64"},
-        {"TO:<a@b> \x01", 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
-        {"TO:<a@b> NOTIFY=NEVER", 555, "5.5.4", "Unsupported RCPT parameter NOTIFY"},
-        {"TO:<Postmaster> ORCPT=rfc822;a@b", 555, "5.5.4", "Unsupported RCPT parameter ORCPT"},
-        {"TO:<a@b> SIZE=10", 555, "5.5.4", "Unsupported RCPT parameter SIZE"},
     };
     for (const auto& row : rows) {
         SCOPED_TRACE(printable(row.argument));

@@ -24,19 +24,6 @@ TEST(SmtpSecurity, RelayAttemptIsDenied) {
     EXPECT_TRUE(all_files(server.dir()).empty());
 }
 
-class Sequence : public ::testing::TestWithParam<CommandSequence> {};
-
-TEST_P(Sequence, RepliesInOrder) { expect_reply_codes(GetParam()); }
-
-INSTANTIATE_TEST_SUITE_P(
-    Addresses, Sequence,
-    ::testing::Values(
-        // RFC 5321 4.1.1.11: an unknown MAIL or RCPT parameter.
-        CommandSequence{"unknown_mail_parameter", {"EHLO x", "MAIL FROM:<a@b> FOO=bar"}, {250, 555}},
-        CommandSequence{"unknown_rcpt_parameter", {"EHLO x", "MAIL FROM:<a@b>", "RCPT TO:<c@localhost> NOTIFY=NEVER"},
-                        {250, 250, 555}}),
-    [](const auto& info) { return info.param.name; });
-
 // RFC 5321 3.6.2: a session with no permission to relay refuses other domains with 550 5.7.1
 // (RFC 5321 4.3.2 lists 550 among RCPT's replies; Postfix's 554 is not there).
 TEST(Session, OtherDomainsAreNotRelayed) {

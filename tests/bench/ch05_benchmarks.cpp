@@ -6,7 +6,7 @@
 #include "dns_message.hpp"
 #include "pop3_data.hpp"
 #include "shared/line_buffer.hpp"
-#include "spool/spool_testing.hpp"
+#include "data/message_testing.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 
@@ -109,7 +109,7 @@ smtp::MessageBuilder receive_data(std::string_view wire) {
 
 bool received_intact(const smtp::MessageBuilder& message) {
     return message.problem() == smtp::MessageBuilder::Problem::none &&
-           mailsteps::testing::read_spool(message.text()) == message_text;
+           smtp::tests::whole_text(message.text()) == message_text;
 }
 
 // What the session does with one command line: the verb, then MAIL's or RCPT's argument.

@@ -1,4 +1,5 @@
-// The parameters of MAIL FROM that DATA depends on: SIZE (RFC 1870) and BODY (RFC 6152).
+// The parameters of MAIL FROM and RCPT TO (RFC 5321 4.1.2), read from chapter 07 on: SIZE
+// (RFC 1870) and BODY (RFC 6152), which DATA depends on, and the refusal of every other.
 #include "smtp_command.hpp"
 
 #include "smtp/command_testing.hpp"
@@ -11,6 +12,7 @@
 namespace smtp {
 namespace {
 
+using namespace std::string_literals;
 using smtp::tests::ErrorRow;
 using smtp::tests::expect_error;
 using smtp::tests::printable;
@@ -43,8 +45,17 @@ TEST(ParseMailFrom, AcceptsSizeAndBody) {
     }
 }
 
-TEST(ParseMailFrom, RejectsBadSizeAndBodyWithTheRightReply) {
+TEST(ParseMailFrom, RejectsBadParametersWithTheRightReply) {
     const std::vector<ErrorRow> rows{
+        // 501 5.5.2: the command itself is malformed
+        {"FROM:<a@b>x", 501, "5.5.2", "Unexpected text right after '>'"},
+        {"FROM:<a@b>>", 501, "5.5.2", "Unexpected text right after '>'"},
+        {"FROM:<a@b>\r\n", 501, "5.5.2", "Unexpected text right after '>'"},
+        // 501 5.5.4: a malformed parameter
+        {"FROM:<a@b> -X=1", 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
+        {"FROM:<a@b> =1", 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
+        {"FROM:<a@b> \0"s, 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
+        {"FROM:<a@b> X=a=b", 501, "5.5.4", "Malformed value for parameter X"},
         // 501 5.5.4: a known parameter with a bad value
         {"FROM:<a@b> SIZE=abc", 501, "5.5.4", "Bad SIZE value: expected SIZE=<octets>, a number below 2^64"},
         {"FROM:<a@b> SIZE=-1", 501, "5.5.4", "Bad SIZE value: expected SIZE=<octets>, a number below 2^64"},
@@ -59,13 +70,30 @@ TEST(ParseMailFrom, RejectsBadSizeAndBodyWithTheRightReply) {
         {"FROM:<a@b> BODY", 501, "5.5.4", "Bad BODY value: expected BODY=7BIT or BODY=8BITMIME"},
         {"FROM:<a@b> BODY=7BIT body=8BITMIME", 501, "5.5.4", "Duplicate parameter BODY"},
         {"FROM:<a@b> SIZE=1\r", 501, "5.5.4", "Malformed value for parameter SIZE"},
-        // 555 5.5.4: a parameter we do not know (RFC 5321 4.1.1.11), after one we do
+        // 555 5.5.4: a parameter we do not know (RFC 5321 4.1.1.11)
+        {"FROM:<a@b> FOO=bar", 555, "5.5.4", "Unsupported MAIL parameter FOO"},
+        {"FROM:<a@b> SMTPUTF8", 555, "5.5.4", "Unsupported MAIL parameter SMTPUTF8"},
         {"FROM:<a@b> SIZE=10 AUTH=<>", 555, "5.5.4", "Unsupported MAIL parameter AUTH"},
-
     };
     for (const auto& row : rows) {
         SCOPED_TRACE(printable(row.argument));
         expect_error(parse_mail_from(row.argument), row);
+    }
+}
+
+// RFC 5321 4.1.1.11: we announce no extension that adds RCPT parameters (such as DSN's NOTIFY).
+TEST(ParseRcptTo, RejectsParametersWithTheRightReply) {
+    const std::vector<ErrorRow> rows{
+        {"TO:<a@b>x", 501, "5.5.2", "Unexpected text right after '>'"},
+        {"TO:<Postmaster>x", 501, "5.5.2", "Unexpected text right after '>'"},
+        {"TO:<a@b> \x01", 501, "5.5.4", "Malformed parameter: a keyword is letters, digits and '-'"},
+        {"TO:<a@b> NOTIFY=NEVER", 555, "5.5.4", "Unsupported RCPT parameter NOTIFY"},
+        {"TO:<Postmaster> ORCPT=rfc822;a@b", 555, "5.5.4", "Unsupported RCPT parameter ORCPT"},
+        {"TO:<a@b> SIZE=10", 555, "5.5.4", "Unsupported RCPT parameter SIZE"},
+    };
+    for (const auto& row : rows) {
+        SCOPED_TRACE(printable(row.argument));
+        expect_error(parse_rcpt_to(row.argument), row);
     }
 }
 

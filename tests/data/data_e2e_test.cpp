@@ -28,6 +28,10 @@ std::vector<std::string> after_open(std::vector<std::string> more) {
 INSTANTIATE_TEST_SUITE_P(
     Data, Sequence,
     ::testing::Values(
+        // RFC 5321 4.1.1.11: an unknown MAIL or RCPT parameter.
+        CommandSequence{"unknown_mail_parameter", {"EHLO x", "MAIL FROM:<a@b> FOO=bar"}, {250, 555}},
+        CommandSequence{"unknown_rcpt_parameter", {"EHLO x", "MAIL FROM:<a@b>", "RCPT TO:<c@localhost> NOTIFY=NEVER"},
+                        {250, 250, 555}},
         // RFC 1870 6.1: a declared size over the limit is refused at MAIL.
         CommandSequence{"size_over_limit", {"EHLO x", "MAIL FROM:<a@b> SIZE=1001", "MAIL FROM:<a@b> SIZE=1000"},
                         {250, 552, 250}, {"--max-message-size", "1000"}},
