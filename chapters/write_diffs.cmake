@@ -1,5 +1,7 @@
 # cmake -DCHAPTERS_DIR=... -DOUTPUT_DIR=... -P write_diffs.cmake
-# Writes OUTPUT_DIR/NN_topic.diff for each chapter: `diff -ruN` against the previous chapter.
+# Writes OUTPUT_DIR/NN_topic.diff for each chapter: `diff -ruN` against the previous chapter,
+# and prints how many non-blank lines each chapter adds (the size budget in
+# tests/docs/chapter_size_test.cpp: about 300, never more than 450).
 file(GLOB chapters RELATIVE ${CHAPTERS_DIR} ${CHAPTERS_DIR}/[0-9][0-9]_*)
 list(SORT chapters)
 file(MAKE_DIRECTORY ${OUTPUT_DIR})
@@ -15,6 +17,10 @@ foreach(chapter IN LISTS chapters)
     if(status GREATER 1)
         message(FATAL_ERROR "diff failed for ${chapter}")
     endif()
-    message(STATUS "${OUTPUT_DIR}/${chapter}.diff")
+    file(STRINGS ${OUTPUT_DIR}/${chapter}.diff added REGEX "^[+]")
+    list(FILTER added EXCLUDE REGEX "^[+][+][+] ")
+    list(FILTER added EXCLUDE REGEX "^[+][ \t]*$")
+    list(LENGTH added count)
+    message(STATUS "${OUTPUT_DIR}/${chapter}.diff: ${count} lines added")
     set(previous ${chapter})
 endforeach()

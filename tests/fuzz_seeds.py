@@ -2,9 +2,10 @@
 """Writes a seed corpus for a fuzz target from the dialog scripts, one file per seed.
 
 Usage: tests/fuzz_seeds.py TOPIC DIR
-  smtp, pop3  every line a client sends in the dialogs of the protocol's topics (C: without its
-              CRLF, B: as its exact bytes): seeds for chNN_smtp_fuzz and chNN_pop3_fuzz
-  line        all a client sends in each dialog of every topic: seeds for line_buffer_fuzz
+  smtp, pop3  every line a client sends in the dialogs of the SMTP test sets (tests/smtp,
+              addresses, data, maildir, spool) or of tests/pop3 (C: without its CRLF, B: as
+              its exact bytes): seeds for ch12_smtp_fuzz and ch12_pop3_fuzz
+  line        all a client sends in each dialog of every topic: seeds for ch12_line_buffer_fuzz
 """
 
 import pathlib
@@ -12,9 +13,8 @@ import re
 import sys
 
 TESTS = pathlib.Path(__file__).resolve().parent
+TOPICS = {"smtp": ["smtp", "addresses", "data", "maildir", "spool"], "pop3": ["pop3"]}
 ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
-# The topics whose dialogs speak each protocol: SMTP's are the lessons of chapters 05 to 08.
-TOPICS = {"smtp": ["smtp", "addresses", "data", "maildir"], "pop3": ["pop3"]}
 
 
 def unescape(text):

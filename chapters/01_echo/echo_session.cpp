@@ -1,24 +1,24 @@
 #include "echo_session.hpp"
 
-#include <string>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
-using Read = mailsteps::LineStream::ReadStatus;
+#include <array>
 
-asio::awaitable<void> echo_session(mailsteps::LineStream& client, const EchoOptions& options) {
+using asio::experimental::as_tuple;
+using asio::use_awaitable;
+
+asio::awaitable<void> echo_session(asio::ip::tcp::socket& client) {
+    std::array<char, 4096> data;
     for (;;) {
-        auto [status, line] = co_await client.read_line(options.max_line, options.idle_timeout);
-        switch (status) {
-        case Read::line:
-            co_await client.write(line.text + "\r\n");
-            break;
-        case Read::too_long:
-            co_await client.write("error: line longer than " + std::to_string(options.max_line) + " octets\r\n");
-            co_return;
-        case Read::timed_out:
-            co_await client.write("error: idle timeout\r\n");
-            co_return;
-        case Read::closed:
-        case Read::stopped:
+        // Whatever has arrived, up to 4096 octets: TCP is a stream of bytes, not of messages.
+        auto [read_error, size] = co_await client.async_read_some(asio::buffer(data), as_tuple(use_awaitable));
+        if (read_error) {
+            co_return; // asio::error::eof when the client closed the connection
+        }
+        auto [write_error, written] = co_await asio::async_write(client, asio::buffer(data, size), as_tuple(use_awaitable));
+        if (write_error) {
             co_return;
         }
     }

@@ -1,18 +1,13 @@
 #pragma once
 
-#include "shared/duration.hpp"
-#include "shared/line_stream.hpp"
-
 #include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
 
-#include <chrono>
-#include <cstddef>
+#include <cstdint>
 
 struct EchoOptions {
     std::uint16_t port = 7777;
-    std::size_t max_line = 1000; // octets, including CRLF
-    mailsteps::Duration idle_timeout = std::chrono::seconds(300);
 };
 
-// Sends every line back to the client, until it closes, idles or sends too long a line.
-asio::awaitable<void> echo_session(mailsteps::LineStream& client, const EchoOptions& options);
+// Sends back everything the client sends, until it closes the connection.
+asio::awaitable<void> echo_session(asio::ip::tcp::socket& client);

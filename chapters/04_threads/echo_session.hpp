@@ -1,12 +1,14 @@
 #pragma once
 
-#include "shared/duration.hpp"
 #include "line_stream.hpp"
+
+#include "shared/duration.hpp"
 
 #include <asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 struct EchoOptions {
     std::uint16_t port = 7777;

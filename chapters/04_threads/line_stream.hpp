@@ -1,7 +1,8 @@
 #pragma once
 
-#include "shared/duration.hpp"
 #include "line_buffer.hpp"
+
+#include "shared/duration.hpp"
 #include "shared/log.hpp"
 
 #include <asio/awaitable.hpp>

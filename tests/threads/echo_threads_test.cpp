@@ -65,3 +65,14 @@ TEST(Echo, NoNewConnectionsAfterSigterm) {
     client.close();
     EXPECT_EQ(server.process().wait(), 0) << server.log();
 }
+
+TEST(Echo, TracePrintsTheConversation) {
+    ChapterServer server({"--trace"});
+    LineClient client(server.port("echo"));
+    client.send_line("traced");
+    ASSERT_EQ(client.read_line(), "traced");
+    client.close();
+    EXPECT_EQ(server.stop(), 0);
+    EXPECT_NE(server.log().find("C: traced"), std::string::npos) << server.log();
+    EXPECT_NE(server.log().find("S: traced"), std::string::npos) << server.log();
+}

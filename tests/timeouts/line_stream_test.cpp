@@ -1,10 +1,5 @@
-// Line I/O over a real loopback connection: limits, timeouts, closing and stopping.
-#include "line_stream.hpp"
-#include "shared/testing/client.hpp"
-
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
-#include <asio/use_future.hpp>
+// Line I/O over a real loopback connection: limits, timeouts and closing.
+#include "timeouts/line_stream_connection.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,28 +7,8 @@
 
 using namespace std::chrono_literals;
 using mailsteps::LineStream;
-using mailsteps::testing::LineClient;
+using mailsteps::testing::Connection;
 using Read = LineStream::ReadStatus;
-
-namespace {
-
-// A server-side LineStream connected to a test client over 127.0.0.1.
-struct Connection {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acceptor{io, {asio::ip::make_address("127.0.0.1"), 0}};
-    LineClient client{acceptor.local_endpoint().port()};
-    std::shared_ptr<LineStream> stream = std::make_shared<LineStream>(acceptor.accept(), mailsteps::Logger("test"));
-
-    // Runs one coroutine on the stream to completion and returns its result.
-    template <class T> T run(asio::awaitable<T> work) {
-        auto result = asio::co_spawn(io, std::move(work), asio::use_future);
-        io.restart();
-        io.run();
-        return result.get();
-    }
-};
-
-} // namespace
 
 TEST(LineStream, ReadsLinesTheClientSends) {
     Connection c;
@@ -100,17 +75,6 @@ TEST(LineStream, WritesReachTheClient) {
     Connection c;
     c.run(c.stream->write("220 hello\r\n"));
     EXPECT_EQ(c.client.read_line(), "220 hello");
-}
-
-TEST(LineStream, StopEndsAPendingRead) {
-    Connection c;
-    auto read = asio::co_spawn(c.io, c.stream->read_line(100, 10s), asio::use_future);
-    std::thread runner([&] { c.io.run(); });
-    std::this_thread::sleep_for(100ms);
-    c.stream->stop(); // from another thread, as the server does on shutdown
-    runner.join();
-    EXPECT_EQ(read.get().status, Read::stopped);
-    EXPECT_EQ(c.run(c.stream->read_line(100, 1s)).status, Read::stopped);
 }
 
 TEST(LineStream, WriteToAVanishedClientClosesTheStream) {

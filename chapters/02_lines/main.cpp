@@ -1,0 +1,22 @@
+// Chapter 02: the echo server in lines. Every CRLF line a client sends comes straight back.
+#include "echo_session.hpp"
+#include "server.hpp"
+
+#include "shared/cli.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"mailsteps chapter 02: a line echo server"};
+    mailsteps::ServerOptions server_options;
+    EchoOptions echo;
+    mailsteps::add_server_options(app, server_options);
+    app.add_option("--port", echo.port, "TCP port (0: the OS picks)")->capture_default_str();
+    app.add_option("--max-line", echo.max_line, "Longest line in octets, CRLF included")
+        ->check(CLI::Range(std::size_t{3}, std::size_t{1} << 20))
+        ->capture_default_str();
+
+    return mailsteps::run_program(app, argc, argv, [&] {
+        mailsteps::Server server(server_options);
+        server.listen("echo", echo.port, [&](mailsteps::LineStream& client) { return echo_session(client, echo); });
+        return server.run();
+    });
+}
