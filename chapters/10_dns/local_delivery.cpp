@@ -1,6 +1,6 @@
 #include "local_delivery.hpp"
 
-#include "shared/maildir.hpp"
+#include "maildir.hpp"
 
 #include <array>
 

@@ -1,8 +1,7 @@
 #pragma once
 
 #include "smtp_address.hpp"
-
-#include "shared/spool.hpp"
+#include "spool.hpp"
 
 #include <asio/ip/address.hpp>
 

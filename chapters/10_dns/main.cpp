@@ -1,11 +1,11 @@
-// Chapter 02: an SMTP server. Mail for our domains lands in Maildir folders.
+// Chapter 10: an SMTP server. Mail for our domains lands in Maildir folders.
+#include "server.hpp"
 #include "smtp_session.hpp"
 
 #include "shared/cli.hpp"
-#include "shared/server.hpp"
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 02: an SMTP server delivering into Maildir"};
+    CLI::App app{"mailsteps chapter 10: an SMTP server delivering into Maildir"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     mailsteps::add_server_options(app, server_options);

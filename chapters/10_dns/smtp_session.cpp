@@ -1,11 +1,11 @@
 #include "smtp_session.hpp"
 
 #include "local_delivery.hpp"
+#include "maildir.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 
 #include "shared/ascii.hpp"
-#include "shared/maildir.hpp"
 
 #include <algorithm>
 #include <cstdio>

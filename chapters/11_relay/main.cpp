@@ -1,13 +1,13 @@
-// Chapter 04: the mail server becomes a client too. Mail for our domains lands in Maildir
+// Chapter 11: the mail server becomes a client too. Mail for our domains lands in Maildir
 // folders; mail for others, from clients allowed to relay, is queued and handed on.
 #include "dns_client.hpp"
 #include "relay.hpp"
 #include "relay_network.hpp"
 #include "retry_schedule.hpp"
+#include "server.hpp"
 #include "smtp_session.hpp"
 
 #include "shared/cli.hpp"
-#include "shared/server.hpp"
 
 #include <optional>
 
@@ -25,7 +25,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 04: an SMTP server that delivers locally and relays"};
+    CLI::App app{"mailsteps chapter 11: an SMTP server that delivers locally and relays"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "shared/line_buffer.hpp"
-#include "shared/spool.hpp"
+#include "line_buffer.hpp"
+#include "spool.hpp"
 
 #include <cstddef>
 #include <cstdint>

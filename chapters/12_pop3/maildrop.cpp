@@ -1,8 +1,8 @@
 #include "maildrop.hpp"
 
+#include "durable_file.hpp"
 #include "pop3_data.hpp"
 
-#include "shared/durable_file.hpp"
 #include "shared/file_descriptor.hpp"
 
 #include <dirent.h>

@@ -1,4 +1,4 @@
-// Chapter 05: the complete mail server. Mail for our domains lands in Maildir folders, where
+// Chapter 12: the complete mail server. Mail for our domains lands in Maildir folders, where
 // POP3 clients read it; mail for others, from clients allowed to relay, is queued and handed on.
 #include "demo.hpp"
 #include "dns_client.hpp"
@@ -7,12 +7,12 @@
 #include "relay.hpp"
 #include "relay_network.hpp"
 #include "retry_schedule.hpp"
+#include "server.hpp"
 #include "smtp_session.hpp"
 #include "user_command.hpp"
 #include "users.hpp"
 
 #include "shared/cli.hpp"
-#include "shared/server.hpp"
 
 #include <optional>
 
@@ -30,7 +30,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 05: a mail server that receives, relays and serves POP3"};
+    CLI::App app{"mailsteps chapter 12: a mail server that receives, relays and serves POP3"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;

@@ -1,12 +1,11 @@
 #include "pop3_session.hpp"
 
 #include "login_throttle.hpp"
+#include "maildir.hpp"
 #include "maildrop.hpp"
 #include "pop3_command.hpp"
 #include "pop3_data.hpp"
 #include "users.hpp"
-
-#include "shared/maildir.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/steady_timer.hpp>

@@ -1,8 +1,9 @@
 #pragma once
 
-#include "shared/disk_threads.hpp"
+#include "disk_threads.hpp"
+#include "line_stream.hpp"
+
 #include "shared/duration.hpp"
-#include "shared/line_stream.hpp"
 
 #include <asio/awaitable.hpp>
 

@@ -1,6 +1,6 @@
 #include "queue.hpp"
 
-#include "shared/durable_file.hpp"
+#include "durable_file.hpp"
 
 #include <unistd.h>
 

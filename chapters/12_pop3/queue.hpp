@@ -1,8 +1,7 @@
 #pragma once
 
 #include "queue_entry.hpp"
-
-#include "shared/spool.hpp"
+#include "spool.hpp"
 
 #include <filesystem>
 #include <string>
@@ -17,7 +16,7 @@ namespace relay {
 // message for frivolous reasons, such as because the host later crashes". So every message
 // waits on disk, in two files under the queue directory:
 //
-//   <dir>/messages/<id>    the message text with LF line ends, as chapter 02 stores mail
+//   <dir>/messages/<id>    the message text with LF line ends, as chapter 08 stores mail
 //   <dir>/envelopes/<id>   who it is from and for, and how delivery went (queue_entry.hpp)
 //   <dir>/tmp/             files being written; a leftover here is a write a crash cut short
 //   <dir>/quarantine/      envelopes that load() could not read, with their messages

@@ -1,7 +1,8 @@
 #include "smtp_client.hpp"
 
+#include "line_stream.hpp"
+
 #include "shared/ascii.hpp"
-#include "shared/line_stream.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>

@@ -1,13 +1,13 @@
 #include "smtp_session.hpp"
 
 #include "local_delivery.hpp"
+#include "maildir.hpp"
 #include "relay.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
 #include "users.hpp"
 
 #include "shared/ascii.hpp"
-#include "shared/maildir.hpp"
 
 #include <algorithm>
 #include <cstdio>

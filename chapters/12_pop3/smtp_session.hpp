@@ -1,10 +1,10 @@
 #pragma once
 
+#include "disk_threads.hpp"
+#include "line_stream.hpp"
 #include "relay_network.hpp"
 
-#include "shared/disk_threads.hpp"
 #include "shared/duration.hpp"
-#include "shared/line_stream.hpp"
 
 #include <asio/awaitable.hpp>
 

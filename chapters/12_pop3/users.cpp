@@ -1,11 +1,11 @@
 #include "users.hpp"
 
+#include "durable_file.hpp"
+#include "maildir.hpp"
 #include "password.hpp"
 
 #include "shared/ascii.hpp"
-#include "shared/durable_file.hpp"
 #include "shared/file_descriptor.hpp"
-#include "shared/maildir.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -23,5 +23,5 @@ tests/bench/idle_connections.py --count 1000
 echo "== SMTP sessions in the middle of a big DATA"
 tests/bench/data_memory.py --count 200 --megabytes 5
 echo "== microbenchmarks"
-build-release/tests/bench/ch05_benchmarks --benchmark_min_time=1 --benchmark_repetitions=3 \
+build-release/tests/bench/ch12_benchmarks --benchmark_min_time=1 --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=true

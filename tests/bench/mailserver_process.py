@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/05_pop3/mailserver"
+DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/12_pop3/mailserver"
 
 
 def resident_kb(pid):

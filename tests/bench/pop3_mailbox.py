@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A big POP3 mailbox, chapter 05's mailserver against Dovecot, with Python's poplib.
+"""A big POP3 mailbox, chapter 12's mailserver against Dovecot, with Python's poplib.
 
 Writes 10,000 messages of 4096 octets each as files into a Maildir's new/ (the same names and
 bytes for both servers, each in its own copy, since Dovecot adds its index files to it),
@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/05_pop3/mailserver"
+DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/12_pop3/mailserver"
 ADDRESS = "alice@localhost"
 PASSWORD = "bench-secret"
 MESSAGE_SIZE = 4096

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# SMTP receive throughput: mailsteps (chapter 05's mailserver) against a private Postfix, in one run.
+# SMTP receive throughput: mailsteps (chapter 12's mailserver) against a private Postfix, in one run.
 #
-#   tests/bench/smtp_receive.sh [path-to-mailserver]     (default: build-release/chapters/05_pop3/mailserver)
+#   tests/bench/smtp_receive.sh [path-to-mailserver]     (default: build-release/chapters/12_pop3/mailserver)
 #
 # Environment: ROUNDS (default 2), THREADS (mailsteps --threads, default 2), TMPDIR (where the work
 # directory goes; it must be on the disk you care about, not a tmpfs, or fsync costs nothing).
@@ -37,7 +37,7 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mailserver=$(realpath "${1:-$repo/build-release/chapters/05_pop3/mailserver}")
+mailserver=$(realpath "${1:-$repo/build-release/chapters/12_pop3/mailserver}")
 rounds=${ROUNDS:-2}
 threads=${THREADS:-2}
 

@@ -1,11 +1,11 @@
 #pragma once
 
-// How a production resolver reads DNS answers, for comparison with chapter 03's parse_message
+// How a production resolver reads DNS answers, for comparison with chapter 10's parse_message
 // (docs/performance.md). One pass over the packet makes every check parse_message makes and
 // keeps only where each record is; nothing is copied until the caller asks for it, and a name
-// is decompressed (by chapter 03's read_name) only then. A pointer to one of the last names
+// is decompressed (by chapter 10's read_name) only then. A pointer to one of the last names
 // the pass checked adds that name's length and hops instead of walking it again. It is fast
-// because it builds nothing, and that is why chapter 03 does not teach it: a record here is
+// because it builds nothing, and that is why chapter 10 does not teach it: a record here is
 // offsets, not a name and its data. tests/dns/message_view_test.cpp and the fuzz target hold
 // the two parsers to the same verdict on every packet.
 

@@ -1,4 +1,4 @@
-// The production-style parser (message_view.hpp) against chapter 03's parse_message: the same
+// The production-style parser (message_view.hpp) against chapter 10's parse_message: the same
 // verdict on every packet and, wherever both accept one, the same records. Records are the same
 // when their owner, type, class and TTL are, and their data for the types the view decodes (MX,
 // A, AAAA) and for unknown types. Run on the captured packets, every cut and many one-octet

@@ -1,4 +1,4 @@
-# DNS: chapter 03 onwards. The message parser on captured and hostile packets (and against the
+# DNS: chapter 10 onwards. The message parser on captured and hostile packets (and against the
 # benchmarks' production-style view), the client and resolver against an in-process fake
 # server, and mxlookup against dnsmasq and dig.
 mailsteps_topic_test(dns_unit_tests SOURCES dns/dns_message_test.cpp dns/mx_resolver_test.cpp

@@ -1,8 +1,9 @@
 // Maildrop: one user's Maildir, locked, listed and sized for a POP3 session (RFC 1939 4-7).
 #include "maildrop.hpp"
 
+#include "maildir.hpp"
 #include "pop3_data.hpp"
-#include "shared/maildir.hpp"
+
 #include "shared/testing/files.hpp"
 #include "shared/testing/temp_dir.hpp"
 

@@ -1,4 +1,4 @@
-# POP3 and accounts: chapter 05 onwards. Unit tests of the command parser, the message text
+# POP3 and accounts: chapter 12 onwards. Unit tests of the command parser, the message text
 # on the way out, the maildrop, the users file and the login throttle; dialog scripts;
 # end-to-end tests with real clients (Python's poplib, curl, fetchmail, mutt).
 mailsteps_topic_test(pop3_unit_tests SOURCES pop3/pop3_command_test.cpp pop3/pop3_data_test.cpp

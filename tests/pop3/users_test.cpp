@@ -1,8 +1,8 @@
+#include "durable_file.hpp"
 #include "password.hpp"
 #include "user_command.hpp"
 #include "users.hpp"
 
-#include "shared/durable_file.hpp"
 #include "shared/testing/files.hpp"
 #include "shared/testing/temp_dir.hpp"
 

@@ -1,5 +1,5 @@
 // The SMTP client of the relay, against a scripted SMTP server running in the same process
-// on 127.0.0.1, and against two real servers: aiosmtpd and the mailserver of chapter 03.
+// on 127.0.0.1, and against two real servers: aiosmtpd and the mailserver of chapter 10.
 
 #include "smtp_client.hpp"
 

@@ -1,4 +1,4 @@
-# Relay: chapter 04 onwards. The queue, retry schedule and bounces as units; the SMTP client
+# Relay: chapter 11 onwards. The queue, retry schedule and bounces as units; the SMTP client
 # against a scripted fake server and real ones; end to end, two mailservers, aiosmtpd, Postfix
 # and dnsmasq on 127.0.0.0/8.
 mailsteps_topic_test(relay_unit_tests SOURCES relay/bounce_test.cpp relay/queue_entry_test.cpp relay/queue_test.cpp

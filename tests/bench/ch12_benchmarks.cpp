@@ -1,14 +1,14 @@
-// Microbenchmarks of chapter 05's hot paths: the work per DNS answer, per SMTP command and per
+// Microbenchmarks of chapter 12's hot paths: the work per DNS answer, per SMTP command and per
 // octet of mail, on the inputs a real server sees. Each checks its input once before timing it.
 
 #include "dns/dns_packets.hpp"
 #include "dns/message_view.hpp"
 #include "dns_message.hpp"
+#include "line_buffer.hpp"
 #include "pop3_data.hpp"
-#include "shared/line_buffer.hpp"
-#include "data/message_testing.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
+#include "spool.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <variant>
 #include <vector>
 
@@ -107,9 +108,18 @@ smtp::MessageBuilder receive_data(std::string_view wire) {
     }
 }
 
+// The whole of a spooled text.
+std::string read_spool(const mailsteps::Spool& spool) {
+    std::string text;
+    spool.read([&](std::string_view piece) {
+        text += piece;
+        return std::error_code{};
+    });
+    return text;
+}
+
 bool received_intact(const smtp::MessageBuilder& message) {
-    return message.problem() == smtp::MessageBuilder::Problem::none &&
-           smtp::tests::whole_text(message.text()) == message_text;
+    return message.problem() == smtp::MessageBuilder::Problem::none && read_spool(message.text()) == message_text;
 }
 
 // What the session does with one command line: the verb, then MAIL's or RCPT's argument.
