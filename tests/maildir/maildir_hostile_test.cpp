@@ -1,7 +1,8 @@
-// A hostile client end to end. CR, LF, NUL and the other control characters it slips into a
-// command never reach a header the server writes, a log line unescaped, or a file name; and no
-// address, however it is spelled, makes the server write outside its Maildir root. Every server
-// here runs with -v and --trace, so it logs the most it can, every line it receives included.
+// A hostile client end to end, from chapter 08, where what it sends could reach a stored file.
+// CR, LF, NUL and the other control characters it slips into a command never reach a header
+// the server writes, a log line unescaped, or a file name; and no address, however it is
+// spelled, makes the server write outside its Maildir root. Every server here runs with -v and
+// --trace, so it logs the most it can, every line it receives included.
 #include "smtp/smtp_hostile.hpp"
 #include "smtp/smtp_testing.hpp"
 
