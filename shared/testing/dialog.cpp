@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 namespace mailsteps::testing {
 namespace {
@@ -84,11 +85,13 @@ Dialog load_dialog(const std::filesystem::path& path) {
             dialog.steps.push_back({DialogStep::Kind::send, unescape(*line, where) + "\r\n", number});
         } else if (auto bytes = after(text, "B:")) {
             dialog.steps.push_back({DialogStep::Kind::send, unescape(*bytes, where), number});
+        } else if (auto replies = after(text, "S*:")) {
+            dialog.steps.push_back({DialogStep::Kind::expect_lines, std::string(*replies), number});
         } else if (auto reply = after(text, "S:")) {
             auto kind = *reply == "<closed>" ? DialogStep::Kind::expect_closed : DialogStep::Kind::expect_line;
             dialog.steps.push_back({kind, std::string(*reply), number});
         } else {
-            throw std::runtime_error(where + ": expected '#', '! args:', 'C:', 'B:' or 'S:'");
+            throw std::runtime_error(where + ": expected '#', '! args:', 'C:', 'B:', 'S:' or 'S*:'");
         }
     }
     return dialog;
@@ -123,7 +126,11 @@ bool wildcard_match(std::string_view pattern, std::string_view text) {
 }
 
 void play_dialog(const Dialog& dialog, LineClient& client) {
-    std::string pending; // consecutive sends go out together
+    std::string pending;               // consecutive sends go out together
+    std::optional<std::string> unread; // the line that ended an S*: step, for the next step
+    auto next_line = [&]() -> std::optional<std::string> {
+        return unread ? std::exchange(unread, std::nullopt) : client.read_line();
+    };
     for (const DialogStep& step : dialog.steps) {
         std::string where = dialog.path.filename().string() + ":" + std::to_string(step.line_number);
         if (step.kind == DialogStep::Kind::send) {
@@ -134,14 +141,27 @@ void play_dialog(const Dialog& dialog, LineClient& client) {
             client.send(pending);
             pending.clear();
         }
+        if (step.kind == DialogStep::Kind::expect_lines) {
+            for (auto line = next_line(); line; line = next_line()) {
+                if (!wildcard_match(step.text, *line)) {
+                    unread = line;
+                    break;
+                }
+            }
+            continue;
+        }
         if (step.kind == DialogStep::Kind::expect_closed) {
+            if (unread) {
+                ADD_FAILURE() << where << ": expected the server to close the connection, got '" << *unread << "'";
+                return;
+            }
             if (!client.wait_closed()) {
                 ADD_FAILURE() << where << ": expected the server to close the connection";
                 return;
             }
             continue;
         }
-        auto reply = client.read_line();
+        auto reply = next_line();
         if (!reply) {
             ADD_FAILURE() << where << ": expected '" << step.text << "', got "
                           << (client.closed() ? "the connection closed" : "nothing (timeout)");

@@ -16,12 +16,14 @@ namespace mailsteps::testing {
 //   C: EHLO client.test      the client sends this line and CRLF
 //   B: DATA\r\n              the client sends exactly these bytes (no CRLF added)
 //   S: 250-*                 the server answers one line; * matches any run of characters
+//   S*: 250-*                any number of lines that match, none too (the EHLO keywords a
+//                            later chapter adds); the next S: takes the first that does not
 //   S: <closed>              the server closes the connection
 //
 // In C: and B: lines, \r \n \t \\ and \xHH are escapes, so bare CRs and LFs can be sent.
 // Consecutive C:/B: lines go out in one write, which is how pipelining is tested.
 struct DialogStep {
-    enum class Kind { send, expect_line, expect_closed };
+    enum class Kind { send, expect_line, expect_lines, expect_closed };
     Kind kind;
     std::string text; // bytes to send, or the pattern to expect
     int line_number;

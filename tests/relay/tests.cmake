@@ -5,3 +5,4 @@ mailsteps_topic_test(relay_unit_tests SOURCES relay/bounce_test.cpp relay/queue_
     relay/retry_schedule_test.cpp relay/smtp_client_test.cpp PROGRAM mailserver)
 mailsteps_topic_test(relay_e2e_tests SOURCES relay/relay_e2e_test.cpp relay/relay_fault_test.cpp dns/dnsmasq.cpp
     smtp/postfix.cpp SERVER mailserver)
+mailsteps_topic_test(relay_hostile_tests SOURCES relay/relay_hostile_test.cpp SERVER mailserver)

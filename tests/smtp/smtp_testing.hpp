@@ -1,7 +1,7 @@
 #pragma once
 
-// Small helpers the SMTP tests share: reading replies, sending a transaction, looking into
-// Maildirs.
+// Small helpers the SMTP tests of every topic share: reading replies, sending a transaction,
+// command sequences, looking into Maildirs, measuring the server.
 #include "shared/testing/chapter.hpp"
 #include "shared/testing/client.hpp"
 #include "shared/testing/files.hpp"
@@ -12,9 +12,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
+#include <ostream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -142,6 +145,30 @@ inline Reply send_message(LineClient& client, const std::string& from, const std
     return read_reply(client);
 }
 
+// A command sequence played against a server of its own, started with `args`. Each command is
+// sent as one line (CRLF added; a message text with its end line counts as one command) and
+// gets exactly one reply.
+struct CommandSequence {
+    std::string name;
+    std::vector<std::string> commands;
+    std::vector<int> codes; // the reply codes expected, in order
+    std::vector<std::string> args = {};
+};
+
+inline void PrintTo(const CommandSequence& sequence, std::ostream* out) { *out << sequence.name; }
+
+// Plays `sequence` after the greeting; every reply code must be the one expected.
+inline void expect_reply_codes(const CommandSequence& sequence) {
+    mailsteps::testing::ChapterServer server(sequence.args);
+    LineClient client(server.port("smtp"));
+    ASSERT_EQ(read_reply(client).code, 220);
+    std::vector<int> codes;
+    for (const auto& line : sequence.commands) {
+        codes.push_back(command(client, line).code);
+    }
+    EXPECT_EQ(codes, sequence.codes);
+}
+
 // Where the Maildir of user@domain lives under a --maildir-root.
 inline fs::path maildir(const fs::path& root, const std::string& domain, const std::string& user) {
     return root / domain / user;
@@ -188,6 +215,27 @@ inline unsigned mode_of(const fs::path& path) {
     return status.st_mode & 07777;
 }
 
+// The server's resident memory, from /proc.
+inline long resident_kb(pid_t pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmRSS:")) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return -1L;
+}
+
+// A server started with AddressSanitizer's quarantine off: it holds freed memory back to catch
+// use after free, which would look like growth; the server inherits our environment.
+inline std::unique_ptr<mailsteps::testing::ChapterServer> server_measuring_memory() {
+    std::string asan_options = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+    setenv("ASAN_OPTIONS", (asan_options + ":quarantine_size_mb=0").c_str(), 1);
+    auto server = std::make_unique<mailsteps::testing::ChapterServer>();
+    setenv("ASAN_OPTIONS", asan_options.c_str(), 1);
+    return server;
+}
+
 // A stored message split into the two trace headers the server adds and what follows them.
 struct StoredMessage {
     std::string return_path; // the whole first line
@@ -211,6 +259,54 @@ inline StoredMessage split_stored(const std::string& file) {
     }
     stored.rest = file.substr(at);
     return stored;
+}
+
+// RFC 5321 4.4: the server adds Return-Path: and Received: in front of the message; returns
+// what follows them, the message as the client sent it.
+inline std::string check_trace_headers(const fs::path& file, const std::string& sender, const std::string& recipient,
+                                       const std::string& id) {
+    auto stored = split_stored(read_file(file));
+    EXPECT_EQ(stored.return_path, "Return-Path: <" + sender + ">");
+    EXPECT_TRUE(stored.received.starts_with("Received: from client.test ([127.0.0.1]) ")) << stored.received;
+    EXPECT_NE(stored.received.find(" by localhost (mailsteps) with ESMTP id " + id + " "), std::string::npos)
+        << stored.received;
+    EXPECT_NE(stored.received.find(" for <" + recipient + ">; "), std::string::npos) << stored.received;
+    return stored.rest;
+}
+
+// The text a message's header field has in a stored file ("" if none).
+inline std::string header_value(const std::string& file, const std::string& name) {
+    auto at = file.find("\n" + name + ": ");
+    if (at == std::string::npos) {
+        return "";
+    }
+    at += name.size() + 3;
+    return file.substr(at, file.find('\n', at) - at);
+}
+
+// One message with what makes byte-exactness hard: a dot at the start of a line, a lone dot,
+// an empty line, 8-bit UTF-8.
+inline const std::string tricky_text = "From: Alice <alice@example.test>\n"
+                                       "To: bob@localhost, carol@localhost\n"
+                                       "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\n"
+                                       "MIME-Version: 1.0\n"
+                                       "Content-Type: text/plain; charset=utf-8\n"
+                                       "Content-Transfer-Encoding: 8bit\n"
+                                       "\n"
+                                       "Grüße aus Köln, naïve café ✓\n"
+                                       "\n"
+                                       ".a line that starts with a dot\n"
+                                       "..and one with two\n"
+                                       ".\n"
+                                       "the end\n";
+
+// Ten lines of 98 characters and CRLF: exactly 1000 octets (RFC 1870 5).
+inline std::string message_of_1000_octets() {
+    std::string text;
+    for (int line = 0; line < 10; ++line) {
+        text += std::string(97, 'a' + line) + "|\n";
+    }
+    return text;
 }
 
 } // namespace smtp::tests

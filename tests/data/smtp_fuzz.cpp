@@ -2,33 +2,23 @@
 // RCPT TO, and the same octets as the text of a DATA block. Every property below is one the
 // server relies on when it answers or stores what a client sent; a violation aborts.
 //
-// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch05_smtp_fuzz`,
-// then `build-fuzz/tests/ch05_smtp_fuzz DIR -max_total_time=N`, with DIR seeded by
-// `tests/fuzz_seeds.py smtp DIR` from the dialog scripts.
+// Built for chapter 07 onwards. Build and run, e.g. chapter 12's: `cmake --preset fuzz &&
+// cmake --build --preset fuzz --target ch12_smtp_fuzz`, then `build-fuzz/tests/ch12_smtp_fuzz DIR
+// -max_total_time=N`, with DIR seeded by `tests/fuzz_seeds.py smtp DIR` from the dialog scripts.
 
-#include "line_buffer.hpp"
 #include "smtp_command.hpp"
 #include "smtp_data.hpp"
-#include "spool.hpp"
+
+#include "line_buffer.hpp"
+#include "message_testing.hpp"
 
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <variant>
 
 namespace {
-
-// The whole of a spooled text.
-std::string read_spool(const mailsteps::Spool& spool) {
-    std::string text;
-    spool.read([&](std::string_view piece) {
-        text += piece;
-        return std::error_code{};
-    });
-    return text;
-}
 
 // RFC 5321 4.2: reply text is HT, SP and printable US-ASCII; ours has no HT either. Above all,
 // no CR or LF from the client may end up in a reply, where it would split it.
@@ -93,7 +83,7 @@ void check_command(std::string_view line) {
 void check_message(std::string_view bytes, std::uint64_t max_size) {
     mailsteps::LineBuffer buffer;
     buffer.append(bytes);
-    smtp::MessageBuilder message(max_size, "/nonexistent"); // inputs stay under the memory limit
+    auto message = smtp::tests::make_message_builder(max_size, "/nonexistent"); // inputs stay under the memory limit
     mailsteps::Line line;
     for (bool end = false; !end;) {
         const auto status = buffer.next_line(smtp::MessageBuilder::max_stuffed_line, line);
@@ -109,7 +99,7 @@ void check_message(std::string_view bytes, std::uint64_t max_size) {
             end = true;
         }
         if (message.problem() == smtp::MessageBuilder::Problem::none) {
-            const auto text = read_spool(message.text());
+            const auto text = smtp::tests::whole_text(message.text());
             check(text.find('\r') == std::string::npos);
             check(text.size() <= max_size);
         }

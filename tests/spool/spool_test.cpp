@@ -1,7 +1,8 @@
 // Spool: a message's text, in memory while small and in a nameless file beyond that.
-#include "shared/spool.hpp"
+#include "spool.hpp"
 
-#include "shared/testing/files.hpp"
+#include "data/message_testing.hpp"
+
 #include "shared/testing/temp_dir.hpp"
 
 #include <gtest/gtest.h>
@@ -11,7 +12,7 @@
 namespace {
 
 using mailsteps::Spool;
-using mailsteps::testing::read_spool;
+using smtp::tests::whole_text;
 using mailsteps::testing::TempDir;
 
 std::vector<std::filesystem::path> entries_in(const std::filesystem::path& directory) {
@@ -28,7 +29,7 @@ TEST(Spool, SmallTextStaysInMemory) {
     ASSERT_EQ(spool.append("hello\n"), std::error_code{});
     ASSERT_EQ(spool.append("world\n"), std::error_code{});
     EXPECT_EQ(spool.size(), 12U);
-    EXPECT_EQ(read_spool(spool), "hello\nworld\n");
+    EXPECT_EQ(whole_text(spool), "hello\nworld\n");
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "never made"));
 }
 
@@ -42,8 +43,8 @@ TEST(Spool, BigTextGoesToAFileNobodyCanSee) {
         expected += line;
     }
     EXPECT_EQ(spool.size(), expected.size());
-    EXPECT_EQ(read_spool(spool), expected);
-    EXPECT_EQ(read_spool(spool), expected); // read as often as needed
+    EXPECT_EQ(whole_text(spool), expected);
+    EXPECT_EQ(whole_text(spool), expected); // read as often as needed
     EXPECT_EQ(entries_in(dir.path() / "spool"), std::vector<std::filesystem::path>{}); // the file has no name
 }
 
@@ -78,9 +79,9 @@ TEST(Spool, ClearForgetsEverything) {
     ASSERT_EQ(spool.append("abcdefgh"), std::error_code{});
     spool.clear();
     EXPECT_EQ(spool.size(), 0U);
-    EXPECT_EQ(read_spool(spool), "");
+    EXPECT_EQ(whole_text(spool), "");
     ASSERT_EQ(spool.append("again"), std::error_code{});
-    EXPECT_EQ(read_spool(spool), "again");
+    EXPECT_EQ(whole_text(spool), "again");
 }
 
 } // namespace
