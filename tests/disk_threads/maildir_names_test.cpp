@@ -1,4 +1,4 @@
-// Chapter 10 onwards (until part 2 of the re-cut moves it to the optimization chapter with the
+// Chapter 11 onwards (until part 2 of the re-cut moves it to the optimization chapter with the
 // disk threads): a Maildir file's name says its sizes, so that a reader need not open it.
 #include "maildir.hpp"
 
