@@ -93,7 +93,7 @@ std::variant<std::vector<Parameter>, SyntaxError> read_parameters(std::string_vi
     }
 }
 
-// RFC 1870 6: size-value = 1*20DIGIT
+// RFC 1870 3: size-value = 1*20DIGIT
 std::optional<std::uint64_t> parse_size(std::string_view text) {
     std::uint64_t size = 0;
     auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), size);

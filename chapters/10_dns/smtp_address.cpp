@@ -214,7 +214,7 @@ private:
         return Path{std::move(mailbox), text_.substr(pos_)};
     }
 
-    // RFC 5321 4.1.2: A-d-l = At-domain *( "," At-domain ) then ":". Appendix C: servers
+    // RFC 5321 4.1.2: A-d-l = At-domain *( "," At-domain ) then ":". 4.1.1.3 and Appendix F.2: servers
     // accept a source route and ignore it.
     std::optional<PathError> skip_source_route() {
         do {
