@@ -7,8 +7,8 @@
 #include <string_view>
 #include <system_error>
 
-// Files that survive a crash: the write to a temporary name, fsync, link to the real name,
-// fsync the directory recipe that Maildir made famous, for a message the server must not lose
+// Files that survive a crash, by the recipe Maildir made famous: write under a temporary name,
+// fsync, link to the real name, fsync the directory. For a message the server must not lose
 // once it has said "250".
 namespace mailsteps {
 
