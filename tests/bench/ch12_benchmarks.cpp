@@ -1,8 +1,8 @@
 // Microbenchmarks of chapter 12's hot paths: the work per DNS answer, per SMTP command and per
 // octet of mail, on the inputs a real server sees. Each checks its input once before timing it.
 
-#include "dns/dns_packets.hpp"
-#include "dns/message_view.hpp"
+#include "dns/packets.hpp"
+#include "dns_fast_path/message_view.hpp"
 #include "dns_message.hpp"
 #include "line_buffer.hpp"
 #include "pop3_data.hpp"
@@ -143,7 +143,7 @@ bool parse_command_line(std::string_view line) {
 // A real MX answer (dnsmasq): two MX records with compressed names, their A and AAAA
 // addresses as additional records, and EDNS0. Items: packets.
 void dns_parse_mx_answer(benchmark::State& state) {
-    const std::span<const std::uint8_t> packet(dns::packets::mx_two_hosts);
+    const std::span<const std::uint8_t> packet = dns::packets::packet("mx_two_hosts");
     if (!std::holds_alternative<dns::Message>(dns::parse_message(packet))) {
         state.SkipWithError("the captured MX answer does not parse");
         return;
@@ -161,7 +161,7 @@ BENCHMARK(dns_parse_mx_answer);
 // section with ns_parserr, which expands its owner name to text, and each MX exchange with
 // dn_expand. Addresses are copied out, as parse_message decodes them. Items: packets.
 void dns_parse_mx_answer_libresolv(benchmark::State& state) {
-    const std::span<const std::uint8_t> packet(dns::packets::mx_two_hosts);
+    const std::span<const std::uint8_t> packet = dns::packets::packet("mx_two_hosts");
     auto parse = [&] {
         ns_msg message;
         if (ns_initparse(packet.data(), static_cast<int>(packet.size()), &message) != 0) {
@@ -210,7 +210,7 @@ void dns_parse_mx_answer_libresolv(benchmark::State& state) {
 }
 BENCHMARK(dns_parse_mx_answer_libresolv);
 
-// How a production resolver parses instead (tests/dns/message_view.hpp, like Unbound's
+// How a production resolver parses instead (tests/dns_fast_path/message_view.hpp, like Unbound's
 // parse_packet): one pass that makes every check parse_message makes and only notes where each
 // record is, then decodes what the caller asks for. Measured three ways: the pass alone; then
 // also the answer's data, each MX exchange and address; then also every record's owner name,
@@ -219,7 +219,7 @@ BENCHMARK(dns_parse_mx_answer_libresolv);
 enum class ViewReading { index, mx_and_addresses, every_name };
 
 void dns_view(benchmark::State& state, ViewReading reading) {
-    const std::span<const std::uint8_t> packet(dns::packets::mx_two_hosts);
+    const std::span<const std::uint8_t> packet = dns::packets::packet("mx_two_hosts");
     auto read = [&] {
         const auto message = dns::view::MessageView::parse(packet);
         if (!message || reading == ViewReading::index) {

@@ -1,10 +1,11 @@
 // libFuzzer target: arbitrary octets into parse_message. Whatever parses must also
 // explain without trouble, and come back unchanged from encode and a second parse; and the
-// benchmarks' production-style parser (message_view.hpp) must accept exactly what it accepts.
+// benchmarks' production-style parser (tests/dns_fast_path/message_view.hpp) must accept
+// exactly what it accepts.
 //
-// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch10_dns_fuzz ch10_dns_corpus`,
-// then `build-fuzz/tests/ch10_dns_corpus DIR` writes the captured packets into DIR as the seed
-// corpus, and `build-fuzz/tests/ch10_dns_fuzz DIR -max_total_time=N` runs for N seconds.
+// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch14_dns_fuzz ch14_dns_corpus`,
+// then `build-fuzz/tests/ch14_dns_corpus DIR` writes the captured packets into DIR as the seed
+// corpus, and `build-fuzz/tests/ch14_dns_fuzz DIR -max_total_time=N` runs for N seconds.
 
 #include "dns_explain.hpp"
 #include "dns_message.hpp"

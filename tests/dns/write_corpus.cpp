@@ -1,7 +1,7 @@
-// Writes the captured packets of dns_packets.hpp, one file each, into a directory: the
+// Writes the captured packets of tests/dns/packets/*.txt, one file each, into a directory: the
 // seed corpus for dns_fuzz.   Usage: write_corpus DIR
 
-#include "dns_packets.hpp"
+#include "dns/packets.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -14,9 +14,9 @@ int main(int argc, char** argv) {
     }
     const std::filesystem::path directory = argv[1];
     std::filesystem::create_directories(directory);
-    for (const auto& [name, bytes] : dns::packets::all) {
+    for (const auto& [name, bytes] : dns::packets::all()) {
         std::ofstream file(directory / name, std::ios::binary);
         file.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
     }
-    std::cout << std::size(dns::packets::all) << " packets written to " << directory << '\n';
+    std::cout << dns::packets::all().size() << " packets written to " << directory << '\n';
 }

@@ -19,7 +19,7 @@ const fs::path source_dir = MAILSTEPS_SOURCE_DIR;
 constexpr std::size_t budget = 450;
 // The chapters re-cut to the budget so far: the TCP server and SMTP receive. Part 2 of the
 // re-cut brings the rest under it and removes this limit.
-const std::string last_budgeted_chapter = "09";
+const std::string last_budgeted_chapter = "14";
 
 std::vector<std::string> lines_of(const fs::path& path) {
     std::vector<std::string> lines;
@@ -69,10 +69,17 @@ std::size_t chapter_added_lines(const fs::path& before, const fs::path& after) {
     return added;
 }
 
+// The old big chapters that part 2 of the re-cut replaces: their numbers are taken by the new
+// chapters, so they are left out here until they go.
+bool is_being_cut(const std::string& name) {
+    return name == "11_relay" || name == "12_pop3";
+}
+
 std::vector<fs::path> chapter_dirs() {
     std::vector<fs::path> dirs;
     for (const auto& entry : fs::directory_iterator(source_dir / "chapters")) {
-        if (entry.is_directory() && std::regex_match(entry.path().filename().string(), std::regex(R"(\d\d_.+)"))) {
+        auto name = entry.path().filename().string();
+        if (entry.is_directory() && std::regex_match(name, std::regex(R"(\d\d_.+)")) && !is_being_cut(name)) {
             dirs.push_back(entry.path());
         }
     }

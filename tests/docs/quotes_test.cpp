@@ -16,7 +16,7 @@ namespace {
 
 const fs::path source_dir = MAILSTEPS_SOURCE_DIR;
 // The pages written to walk their diff so far (part 1 of the re-cut); part 2 brings the rest.
-const std::string last_walked_chapter = "09";
+const std::string last_walked_chapter = "14";
 
 std::vector<std::string> lines_of(const fs::path& path) {
     std::vector<std::string> lines;
@@ -47,6 +47,12 @@ std::vector<Quote> cpp_quotes(const fs::path& page) {
     return quotes;
 }
 
+// The old big chapters that part 2 of the re-cut replaces: their numbers are taken by the new
+// chapters, so they are left out here until they go.
+bool is_being_cut(const std::string& name) {
+    return name == "11_relay" || name == "12_pop3";
+}
+
 bool contains_in_order(const std::vector<std::string>& file, const std::vector<std::string>& quote) {
     return !quote.empty() && std::search(file.begin(), file.end(), quote.begin(), quote.end()) != file.end();
 }
@@ -57,7 +63,7 @@ TEST(Docs, EveryQuotedBlockIsInItsChapter) {
     std::size_t pages = 0;
     for (const auto& chapter : fs::directory_iterator(source_dir / "chapters")) {
         auto name = chapter.path().filename().string();
-        if (!chapter.is_directory() || !std::regex_match(name, std::regex(R"(\d\d_.+)"))) {
+        if (!chapter.is_directory() || !std::regex_match(name, std::regex(R"(\d\d_.+)")) || is_being_cut(name)) {
             continue;
         }
         auto page = source_dir / "docs" / (name + ".md");

@@ -1,0 +1,31 @@
+#pragma once
+
+#include "line_stream.hpp"
+
+#include "shared/duration.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace smtp {
+
+struct Options {
+    std::uint16_t port = 2525;
+    std::string hostname = "localhost";
+    std::vector<std::string> domains{"localhost"}; // mail for these is ours, for others we do not relay
+    std::filesystem::path maildir_root = "./var/mail";
+    std::uint64_t max_message_size = 10485760;
+    std::size_t max_recipients = 100;
+    mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
+    mailsteps::Duration data_timeout = std::chrono::minutes(3);    // RFC 5321 4.5.3.2.5
+};
+
+// One SMTP conversation (RFC 5321), from the greeting to QUIT.
+asio::awaitable<void> smtp_session(mailsteps::LineStream& client, const Options& options);
+
+} // namespace smtp
