@@ -25,17 +25,14 @@ std::optional<std::filesystem::path> mailbox_path(const std::filesystem::path& r
 std::string unique_file_name();
 
 struct Delivered {
-    std::string file_name;  // the message's name in new/: unique_file_name() and its sizes
+    std::string file_name;  // the message's name in new/
 };
 
-// Delivers one message, made of `parts` written in order and then `body` if given, into the Maildir `maildir`
+// Delivers one message, made of `parts` written in order, into the Maildir `maildir`
 // (http://cr.yp.to/proto/maildir.html), creating its directories with mode 0700 as needed.
-// The file (mode 0600) is written in tmp/, flushed to disk, renamed into new/, and new/ is
+// The file (mode 0600) is written in tmp/, flushed to disk, linked into new/, and new/ is
 // flushed too: on success the message survives a crash. On failure nothing is left in new/.
-// The name carries the message's sizes, as Courier and Dovecot write them, so that a reader
-// need not open the file to learn them: ",S=" the octets stored, ",W=" the octets with every
-// line ending in CRLF, as POP3 sends it. A last line without LF gets no ",W=": POP3 would add
-// a CRLF and IMAP would not, so there is no one such size.
+// A `body`, if given, is written after the parts.
 std::variant<Delivered, std::error_code> deliver_to_maildir(const std::filesystem::path& maildir,
                                                             std::span<const std::string_view> parts,
                                                             const Spool* body = nullptr);

@@ -9,6 +9,7 @@
 
 #include "shared/cli.hpp"
 
+#include <csignal>
 #include <optional>
 
 namespace {
@@ -76,11 +77,12 @@ int main(int argc, char** argv) {
         relay_options.retry_schedule = *relay::RetrySchedule::parse(retry_schedule);
         relay_options.client.hostname = smtp.hostname;
 
+        // A write past RLIMIT_FSIZE must fail with EFBIG, answered like a full disk, not kill us.
+        std::signal(SIGXFSZ, SIG_IGN);
         mailsteps::Server server(server_options);
-        smtp.disk = &server.disk();
         // Made once we know our own address. Declared after the server, so destroyed before it,
         // while the server's io_context, which it uses, still exists; and safely: sessions call
-        // it from the disk threads, and server.run() returns only when those have stopped.
+        // it from the network threads, and server.run() returns only when those have stopped.
         std::optional<relay::Relay> outbound;
         relay_options.self =
             server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",

@@ -8,7 +8,6 @@
 
 #include <sys/resource.h>
 
-#include <csignal>
 #include <iostream>
 #include <stdexcept>
 
@@ -27,12 +26,9 @@ constexpr Duration accept_retry_pause = std::chrono::milliseconds(100);
 } // namespace
 
 Server::Server(const ServerOptions& options)
-    : options_(options), io_(static_cast<int>(options.threads)), disk_(options.disk_threads),
-      strand_(asio::make_strand(io_)),
+    : options_(options), io_(static_cast<int>(options.threads)), strand_(asio::make_strand(io_)),
       signals_(strand_, SIGINT, SIGTERM), shutdown_timer_(strand_) {
     configure_logging(options.verbose, options.trace);
-    // A write past RLIMIT_FSIZE must fail with EFBIG, answered like a full disk, not kill us.
-    std::signal(SIGXFSZ, SIG_IGN);
     // Every connection is a descriptor. The soft limit is often 1024 while the hard limit allows
     // far more; raise it (as nginx and Go do), so that --max-connections is what limits us.
     if (rlimit files{}; getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -72,10 +68,6 @@ int Server::run() {
     for (auto& worker : workers) {
         worker.join();
     }
-    // A forced shutdown does not wait for the disk: a session may still be storing a message,
-    // and calling into what the program destroys once run() returns (chapter 11's relay). So
-    // run() returns only when no disk job is running, and none will start.
-    disk_.stop();
     log_.info("stopped");
     return 0;
 }

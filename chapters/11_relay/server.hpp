@@ -1,6 +1,5 @@
 #pragma once
 
-#include "disk_threads.hpp"
 #include "line_stream.hpp"
 #include "server_options.hpp"
 
@@ -46,13 +45,9 @@ public:
                                    SessionHandler session);
 
     // Runs until a signal asks to stop: stop accepting, give sessions --shutdown-grace to
-    // finish, then stop the rest. Returns the exit code once no thread of the server, network
-    // or disk, runs any more: after it, nothing runs (sessions cut off are only destroyed, with
-    // the Server).
+    // finish, then stop the rest. Returns the exit code once no thread of the server runs any
+    // more (sessions cut off are only destroyed, with the Server).
     int run();
-
-    // For sessions' blocking file work (DiskThreads): --disk-threads threads of their own.
-    DiskThreads& disk() { return disk_; }
 
     // For work besides the sessions (chapter 11's queue runner): run it on context(), and
     // stop it in `stop` when shutdown begins, or run() never returns.
@@ -77,7 +72,6 @@ private:
 
     ServerOptions options_;
     asio::io_context io_;
-    DiskThreads disk_; // after io_: destroyed first, so the jobs it drops (sessions waiting on them) still find io_
     asio::strand<asio::io_context::executor_type> strand_; // acceptors, signals, shutdown
     asio::signal_set signals_;
     asio::steady_timer shutdown_timer_;

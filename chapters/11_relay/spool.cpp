@@ -72,7 +72,7 @@ std::error_code Spool::read(const Piece& piece) const {
     }
     std::array<char, 64 * 1024> buffer;
     for (std::uint64_t offset = 0; offset < on_disk_;) {
-        // pread(2): no shared file offset, so two readers cannot disturb each other.
+        // pread(2) reads at an offset and leaves the file's own one, where append() writes, alone.
         auto got = ::pread(file_->get(), buffer.data(), buffer.size(), static_cast<off_t>(offset));
         if (got < 0 && errno == EINTR) {
             continue;

@@ -56,37 +56,6 @@ const std::string& host_name() {
     return name;
 }
 
-// The ",S=<octets>,W=<octets with CRLF>" part of a name (see deliver_to_maildir). An LF
-// with a CR before it is already a CRLF; any other LF will be sent as two octets.
-std::error_code sizes_for_name(std::span<const std::string_view> parts, const Spool* body, std::string& sizes) {
-    std::uint64_t octets = 0;
-    std::uint64_t lone_line_feeds = 0;
-    char previous = '\n';
-    auto count = [&](std::string_view part) {
-        for (char c : part) {
-            if (c == '\n' && previous != '\r') {
-                ++lone_line_feeds;
-            }
-            previous = c;
-        }
-        octets += part.size();
-        return std::error_code{};
-    };
-    for (auto part : parts) {
-        count(part);
-    }
-    if (body) {
-        if (auto error = body->read(count)) {
-            return error;
-        }
-    }
-    sizes = ",S=" + std::to_string(octets);
-    if (previous == '\n') {
-        sizes += ",W=" + std::to_string(octets + lone_line_feeds);
-    }
-    return {};
-}
-
 }  // namespace
 
 std::optional<fs::path> mailbox_path(const fs::path& root, std::string_view domain, std::string_view local_part) {
@@ -114,11 +83,7 @@ std::variant<Delivered, std::error_code> deliver_to_maildir(const fs::path& mail
             return error;
         }
     }
-    std::string sizes;
-    if (auto error = sizes_for_name(parts, body, sizes)) {
-        return error;
-    }
-    auto name = unique_file_name() + sizes;
+    auto name = unique_file_name();
     auto in_new = maildir / "new" / name;
     if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse, body)) {
         // Only if the last step, syncing new/, failed is the file there: take the message back,

@@ -5,7 +5,6 @@
 
 #include "shared/file_descriptor.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -15,8 +14,6 @@
 #include <cerrno>
 #include <charconv>
 #include <compare>
-#include <memory>
-#include <optional>
 #include <span>
 #include <tuple>
 #include <utility>
@@ -85,32 +82,17 @@ struct Found {
     std::string file() const { return std::string{folder} + '/' + name; }
 };
 
-// Is this directory entry a regular file (not a symlink, directory or device)? readdir(3) says so itself
-// on the file systems mail lives on; only where it does not (DT_UNKNOWN) does it take an lstat(2), which
-// on a cold disk is one inode read per message.
-bool is_regular_file(const fs::path& directory, const dirent& entry) {
-    if (entry.d_type != DT_UNKNOWN) {
-        return entry.d_type == DT_REG;
-    }
-    struct stat status {};
-    return ::lstat((directory / entry.d_name).c_str(), &status) == 0 && S_ISREG(status.st_mode);
-}
-
-// The regular files of a Maildir's `folder`, leaving out names starting with '.', which Maildir readers skip.
+// The regular files of a Maildir's `folder` (not symbolic links: they could lead anywhere), leaving out
+// names starting with '.', which Maildir readers skip.
 std::error_code find_messages(const fs::path& maildir, const char* folder, std::vector<Found>& found) {
-    auto directory = maildir / folder;
-    std::unique_ptr<DIR, int (*)(DIR*)> listing{::opendir(directory.c_str()), ::closedir};
-    if (!listing) {
-        return last_error();
-    }
-    // readdir(3) returns null both at the end and on an error; only errno tells them apart.
-    for (errno = 0; const dirent* entry = ::readdir(listing.get()); errno = 0) {
-        std::string_view name = entry->d_name;
-        if (!name.starts_with('.') && is_regular_file(directory, *entry)) {
-            found.push_back({delivery_time(name), std::string{name}, folder});
+    std::error_code error;
+    for (fs::directory_iterator entry{maildir / folder, error}, end; !error && entry != end; entry.increment(error)) {
+        std::string name = entry->path().filename();
+        if (!name.starts_with('.') && entry->symlink_status(error).type() == fs::file_type::regular) {
+            found.push_back({delivery_time(name), std::move(name), folder});
         }
     }
-    return errno == 0 ? std::error_code{} : last_error();
+    return error;
 }
 
 // wire_size of a file, read block by block through `buffer`, which serves every file in turn.
@@ -139,33 +121,6 @@ std::variant<std::uint64_t, std::error_code> file_wire_size(const fs::path& path
     }
 }
 
-// The wire size a Maildir writer recorded in the name, ",W=<octets>" before any ":2," info: our own
-// deliveries (shared/maildir.cpp) and Dovecot's carry it. Nothing if absent or not a plain number.
-std::optional<std::uint64_t> wire_size_in_name(std::string_view name) {
-    auto base = name.substr(0, name.find(':'));
-    auto at = base.rfind(",W=");
-    if (at == std::string_view::npos) {
-        return std::nullopt;
-    }
-    auto digits = base.substr(at + 3);
-    digits = digits.substr(0, digits.find(','));
-    std::uint64_t size = 0;
-    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), size);
-    if (error != std::errc{} || end != digits.data() + digits.size()) {
-        return std::nullopt;
-    }
-    return size;
-}
-
-// From the name if it says, so that a login opens no file; otherwise by reading the file.
-std::variant<std::uint64_t, std::error_code> message_wire_size(const fs::path& maildir, const Found& found,
-                                                              std::span<char> buffer) {
-    if (auto size = wire_size_in_name(found.name)) {
-        return *size;
-    }
-    return file_wire_size(maildir / found.file(), buffer);
-}
-
 // RFC 1939 4: the messages, numbered and sized once, at the start of the session. Oldest first, so that
 // message 1 is the first that arrived; the name breaks ties, so the order is the same every time.
 std::variant<std::vector<Message>, std::error_code> list_messages(const fs::path& maildir) {
@@ -182,7 +137,7 @@ std::variant<std::vector<Message>, std::error_code> list_messages(const fs::path
     messages.reserve(found.size());
     std::vector<char> buffer(64 * 1024);
     for (const auto& file : found) {
-        auto size = message_wire_size(maildir, file, buffer);
+        auto size = file_wire_size(maildir / file.file(), buffer);
         if (auto* error = std::get_if<std::error_code>(&size)) {
             // Another reader (mutt, say) moved or removed it since the listing: not ours to show.
             if (*error == std::errc::no_such_file_or_directory) {

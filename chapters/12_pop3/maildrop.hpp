@@ -20,7 +20,7 @@ std::string unique_id(std::string_view file_name);
 struct Message {
     std::string file;   // where it is in the Maildir: "new/<name>" or "cur/<name>"
     std::string uid;
-    std::uint64_t size; // wire_size of the file's content, as its name says or as read
+    std::uint64_t size; // wire_size of the file's content
 };
 
 // One user's Maildir as a POP3 maildrop, locked for the length of one session.
@@ -35,7 +35,7 @@ public:
     // open in the same process, as a second session in this server would be. A second opener gets in_use.
     // Then lists the messages of new/ and cur/ (regular files whose names do not start with '.'), oldest
     // first by the delivery time their Maildir names start with, then by name, and sizes them (RFC 1939 4,
-    // 11: as sent, with CRLF) from the ",W=" in their names, reading only files whose names do not say.
+    // 11: as sent, with CRLF) by reading them.
     // The list is fixed from here on: mail arriving later waits for the next session.
     static std::variant<Maildrop, OpenError> open(const std::filesystem::path& maildir);
 
@@ -52,7 +52,7 @@ public:
     void unmark_all();                     // RFC 1939 5, RSET
 
     // The file's content, for RETR and TOP. A message deleted in this session, or a file that vanished
-    // (another client removed it), or grew since the listing or beyond the size in its name, gives an error code.
+    // (another client removed it), or grew since the listing, gives an error code.
     std::variant<std::string, std::error_code> read(std::size_t number) const;
 
     // RFC 1939 6, the UPDATE state: removes every marked file, then syncs new/ and cur/. Returns the first

@@ -61,8 +61,7 @@ public:
             co_return;
         }
         if (co_await transaction(*maildrop)) {
-            // Removing files and syncing the directories waits for the disk: on a disk thread.
-            std::string goodbye = co_await options_.disk->run([&] { return update(*maildrop); });
+            std::string goodbye = update(*maildrop);
             maildrop.reset(); // the lock goes first, so a client reconnecting at once finds it free
             co_await client_.write(goodbye);
         }
@@ -115,12 +114,7 @@ private:
         auto address = accounts::normalize_address(user.find('@') == std::string::npos
                                                        ? user + "@" + options_.default_domain
                                                        : user);
-        // crypt(3) is slow on purpose, tens of milliseconds of CPU: on a network thread it would
-        // stop every other session there, so it runs on the disk threads, like a wait for the disk.
-        bool accepted = false;
-        if (address) {
-            accepted = co_await options_.disk->run([&] { return options_.users->authenticate(*address, password); });
-        }
+        bool accepted = address && options_.users->authenticate(*address, password);
         if (!accepted) { // the attempt authorization() took for it stays counted
             client_.log().info("user=", user, " status=login-failed");
             co_await pause(options_.login_failure_delay); // makes guessing passwords slow
@@ -132,9 +126,7 @@ private:
         options_.throttle->refund(client_.remote_endpoint().address()); // not a guess after all
         auto at = address->find('@');
         auto maildir = mailsteps::mailbox_path(options_.maildir_root, address->substr(at + 1), address->substr(0, at));
-        // Listing waits for the disk (and reads files whose names carry no size): on a disk thread.
-        auto opened = co_await options_.disk->run(
-            [&] { return maildir ? Maildrop::open(*maildir) : Maildrop::OpenError::failed; });
+        auto opened = maildir ? Maildrop::open(*maildir) : Maildrop::OpenError::failed;
         if (auto* error = std::get_if<Maildrop::OpenError>(&opened)) {
             bool in_use = *error == Maildrop::OpenError::in_use;
             client_.log().info("user=", *address, in_use ? " status=in-use" : " status=open-failed");
@@ -155,8 +147,6 @@ private:
             if (command->verb == Verb::quit) {
                 co_return true;
             }
-            // RETR and TOP read a file here, on the network thread: a few kilobytes, usually in the
-            // page cache. Sending each to a disk thread and back cost a fifth of a client's RETR rate.
             std::string response = execute(maildrop, *command);
             co_await send(response);
         }

@@ -1,6 +1,5 @@
 #pragma once
 
-#include "disk_threads.hpp"
 #include "line_stream.hpp"
 
 #include "shared/duration.hpp"
@@ -29,7 +28,6 @@ struct Options {
     mailsteps::Duration login_failure_delay = std::chrono::seconds(2);
     int max_login_failures = 3; // then the connection is closed
     LoginThrottle* throttle = nullptr; // failures per client address, across connections
-    mailsteps::DiskThreads* disk = nullptr; // where maildrops are listed and changed: the server's
 };
 
 // One POP3 conversation (RFC 1939): AUTHORIZATION, TRANSACTION, and UPDATE after QUIT.

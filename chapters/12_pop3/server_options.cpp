@@ -12,9 +12,6 @@ void add_server_options(CLI::App& app, ServerOptions& options) {
     app.add_option("--threads", options.threads, "Threads running the server")
         ->check(CLI::Range(1U, 1024U))
         ->capture_default_str();
-    app.add_option("--disk-threads", options.disk_threads, "Threads for file work that waits on the disk (fsync)")
-        ->check(CLI::Range(1U, 1024U))
-        ->capture_default_str();
     app.add_option("--max-connections", options.max_connections, "Simultaneous connections before refusing")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();

@@ -23,8 +23,8 @@ struct Command {
 Command parse_command(std::string_view line);
 
 // A reply for a command whose argument is wrong: the code, the enhanced status
-// (RFC 3463) and a text that says what is wrong, e.g. {501, "5.1.7", "Bad sender address
-// syntax: missing domain"}. The text never contains control characters.
+// (RFC 3463) and a text that says what is wrong, e.g. {501, "5.5.2", "Missing '<': the
+// syntax is MAIL FROM:<address>"}. The text never contains control characters.
 struct SyntaxError {
     int code;
     std::string status;

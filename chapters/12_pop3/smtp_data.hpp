@@ -12,9 +12,9 @@
 namespace smtp {
 
 // Collects the lines of a DATA block up to the lone "." (RFC 5321 4.1.1.4): undoes the dot
-// stuffing, stores lines with LF ends (the Maildir convention), and keeps reading past any
-// problem so the client and server still agree where the message ends. The text goes into a
-// Spool as it arrives, so a session holds a bounded part of it in memory, however big it is.
+// stuffing, ends each line with LF (as Maildir files do), and keeps reading past any problem
+// so the client and server still agree where the message ends. The text goes into a Spool as
+// it arrives, so a session holds a bounded part of it in memory, however big it is.
 class MessageBuilder {
 public:
     enum class Problem { none, too_big, line_too_long, bare_line_end, not_stored };

@@ -234,8 +234,7 @@ private:
                 co_return std::nullopt;
             }
         }
-        // Storing waits for the disk (fsync): on a disk thread, while this one serves other sessions.
-        Reply reply = co_await options_.disk->run([&] { return accept(message); });
+        Reply reply = accept(message);
         reset(); // RFC 5321 4.1.1.4: the transaction is over, whatever the outcome
         co_return reply;
     }

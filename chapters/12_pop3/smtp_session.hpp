@@ -1,6 +1,5 @@
 #pragma once
 
-#include "disk_threads.hpp"
 #include "line_stream.hpp"
 #include "relay_network.hpp"
 
@@ -32,7 +31,6 @@ struct Options {
     std::size_t max_recipients = 100;
     mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
     mailsteps::Duration data_timeout = std::chrono::minutes(3);    // RFC 5321 4.5.3.2.5
-    mailsteps::DiskThreads* disk = nullptr;                        // where messages are stored: the server's
     std::vector<relay::Network> relay_networks;                    // clients that may relay
     relay::Relay* relay = nullptr;                                 // where their mail for others goes
     accounts::Users* users = nullptr;                              // once it has entries, only they get mail

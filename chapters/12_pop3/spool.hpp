@@ -17,14 +17,14 @@ namespace mailsteps {
 // brings it in. A message may be as big as --max-message-size, and every session may be
 // receiving one at once, so only the last `memory_limit` octets are kept in memory; the rest
 // goes to a file without a name in `directory` (O_TMPFILE; the directory is made if need be),
-// which the kernel frees when it is closed, even if the server crashes. Not a durable copy: nothing here is ever fsync'd.
+// which the kernel frees when it is closed, even if the server crashes. Not a durable copy:
+// nothing here is ever fsync'd.
 class Spool {
 public:
     static constexpr std::size_t default_memory_limit = 64 * 1024;
 
     explicit Spool(std::filesystem::path directory, std::size_t memory_limit = default_memory_limit)
         : directory_(std::move(directory)), memory_limit_(memory_limit) {}
-    Spool(Spool&&) = default;
 
     // After the first error (a full disk, say), every later call returns it again.
     std::error_code append(std::string_view text);

@@ -175,21 +175,6 @@ TEST_F(MaildropTest, SizesAreWireSizes) {
     EXPECT_EQ(maildrop.total_size(), total);
 }
 
-// Our deliveries and Dovecot's write ",W=<wire size>" into the name; a login then opens no file.
-TEST_F(MaildropTest, TheSizeInTheNameIsUsedWithoutReadingTheFile) {
-    put("new", "1700000001.M1P1Q1.host,S=2,W=3", "x\n");
-    put("cur", "1700000002.M1P1Q1.host,S=2,W=999:2,S", "x\n"); // says more than the file holds
-    put("cur", "1700000003.M1P1Q1.host,S=2,W=3:2,W=7", "x\n"); // ",W=" after ':' is a flag, not a size
-    put("new", "1700000004.M1P1Q1.host,W=7,S=2", "x\n");       // in either order
-    auto maildrop = open_maildrop(maildir_);
-    ASSERT_EQ(maildrop.size(), 4u);
-    EXPECT_EQ(maildrop.find(1)->size, 3u);
-    EXPECT_EQ(maildrop.find(2)->size, 999u);
-    EXPECT_EQ(maildrop.find(3)->size, 3u);
-    EXPECT_EQ(maildrop.find(4)->size, 7u);
-    EXPECT_EQ(std::get<std::string>(maildrop.read(2)), "x\n");
-}
-
 TEST_F(MaildropTest, ANameWithoutAPlainNumberForItsSizeIsRead) {
     std::string content = "Subject: a\n\nb\n"; // wire size 17
     for (const char* name : {"1.M1P1Q1.host,W=", "1.M2P1Q1.host,W=x", "1.M3P1Q1.host,W=12x", "1.M4P1Q1.host,W=-1",
@@ -201,16 +186,6 @@ TEST_F(MaildropTest, ANameWithoutAPlainNumberForItsSizeIsRead) {
     for (std::size_t number = 1; number <= maildrop.size(); ++number) {
         EXPECT_EQ(maildrop.find(number)->size, wire_size(content)) << maildrop.find(number)->file;
     }
-}
-
-// A name that says less than the file holds is treated like a file that grew: not the message announced.
-TEST_F(MaildropTest, AFileLargerThanTheSizeInItsNameCannotBeRead) {
-    put("new", "1700000001.M1P1Q1.host,S=2,W=3", "Subject: more than three octets\n\n");
-    auto maildrop = open_maildrop(maildir_);
-    EXPECT_EQ(maildrop.find(1)->size, 3u);
-    auto content = maildrop.read(1);
-    ASSERT_TRUE(std::holds_alternative<std::error_code>(content));
-    EXPECT_EQ(std::get<std::error_code>(content), std::errc::file_too_large);
 }
 
 TEST_F(MaildropTest, ReadGivesTheFileAsStored) {
