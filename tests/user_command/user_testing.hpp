@@ -1,6 +1,6 @@
 #pragma once
 
-// Small helpers the POP3 tests share: accounts made the way an administrator makes them, and
+// Small helpers the account and POP3 tests share: accounts made the way an administrator makes them, and
 // where a user's Maildir is.
 #include "smtp/smtp_testing.hpp"
 

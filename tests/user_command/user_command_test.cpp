@@ -1,3 +1,5 @@
+// Adding and removing accounts: crypt(3) hashes (password.cpp), the users file rewritten under a
+// lock (users.cpp), and `mailserver user` (user_command.cpp).
 #include "durable_file.hpp"
 #include "password.hpp"
 #include "user_command.hpp"
@@ -13,8 +15,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -59,98 +59,22 @@ std::string error_of(const std::variant<std::vector<Account>, std::string>& pars
 
 // ---- password ----
 
-TEST(PasswordTest, AHashVerifiesItsPasswordOnly) {
-    auto hash = hash_password("correct horse");
-    EXPECT_EQ(hash.find("correct horse"), std::string::npos);
-    EXPECT_TRUE(verify_password("correct horse", hash));
-    EXPECT_FALSE(verify_password("correct hors", hash));
-    EXPECT_FALSE(verify_password("correct horse ", hash));
-    EXPECT_FALSE(verify_password("Correct horse", hash));
-    EXPECT_FALSE(verify_password("", hash));
-}
-
-TEST(PasswordTest, EachHashHasItsOwnSalt) {
-    auto first = hash_password("same");
-    auto second = hash_password("same");
+// Verifying a password against its hash comes with POP3 logins; here, what the hash looks like.
+TEST(PasswordTest, HashesAreSaltedAndNeverHoldThePassword) {
+    auto first = hash_password("correct horse");
+    auto second = hash_password("correct horse");
     EXPECT_NE(first, second);
-    EXPECT_TRUE(verify_password("same", first));
-    EXPECT_TRUE(verify_password("same", second));
+    EXPECT_EQ(first.find("correct horse"), std::string::npos);
+    EXPECT_TRUE(first.starts_with("$")) << first;  // "$y$" for yescrypt, "$6$" for SHA-512
 }
 
-TEST(PasswordTest, MalformedHashesVerifyNothing) {
-    auto hash = hash_password("pw");
-    for (std::string bad : {""s, "*"s, "!"s, "!" + hash, "$y$"s, "$y$j9T$"s, "not a hash"s,
-                            hash.substr(0, hash.size() - 1), hash + "x", hash.substr(0, 10) + '\0' + hash.substr(10)}) {
-        EXPECT_FALSE(verify_password("pw", bad)) << bad;
-    }
-}
-
-TEST(PasswordTest, APasswordWithNulDoesNotMatchItsPrefix) {
-    auto hash = hash_password("pw");
-    EXPECT_FALSE(verify_password("pw\0extra"s, hash));
+TEST(PasswordTest, WhatCryptCannotTakeIsRefused) {
     EXPECT_THROW(hash_password("pw\0extra"s), std::invalid_argument);
+    EXPECT_NO_THROW(hash_password(std::string(max_password_size, 'p')));
+    EXPECT_THROW(hash_password(std::string(max_password_size + 1, 'p')), std::invalid_argument);
 }
 
-TEST(PasswordTest, PasswordsUpToTheLimitWork) {
-    std::string longest(max_password_size, 'p');
-    auto hash = hash_password(longest);
-    EXPECT_TRUE(verify_password(longest, hash));
-    EXPECT_FALSE(verify_password(longest + "p", hash));
-    EXPECT_THROW(hash_password(longest + "p"), std::invalid_argument);
-}
-
-// ---- addresses and the file format ----
-
-TEST(NormalizeAddressTest, LowercasesValidAddresses) {
-    EXPECT_EQ(normalize_address("alice@Example.Test"), "alice@example.test");
-    EXPECT_EQ(normalize_address("ALICE@LOCALHOST"), "alice@localhost");
-    EXPECT_EQ(normalize_address("a.b+tag@mail.example.test"), "a.b+tag@mail.example.test");
-}
-
-TEST(NormalizeAddressTest, RefusesWhatIsNoSafeMailbox) {
-    for (std::string bad :
-         {""s, "alice"s, "alice@"s, "@example.test"s, "a@b@example.test"s, "a/b@example.test"s, "alice@ex/ample"s,
-          "a..b@example.test"s, "alice@.."s, "al:ice@example.test"s, "alice@example.test:"s, "al ice@example.test"s,
-          "alice@example.test "s, "al\tice@example.test"s, "al\0ice@example.test"s, ".alice@example.test"s,
-          "alice@.example.test"s, "#alice@example.test"s, "alice@#example.test"s,
-          std::string(65, 'a') + "@example.test"}) {
-        EXPECT_EQ(normalize_address(bad), std::nullopt) << bad;
-    }
-}
-
-TEST(ParseUsersTest, SkipsCommentsAndBlankLines) {
-    auto parsed = parse_users("# POP3 accounts\n"
-                              "\n"
-                              "Alice@Example.Test:$y$hash1\n"
-                              "   \t\n"
-                              "#bob@example.test:$y$old\n"
-                              "bob@example.test:$y$hash2");  // no newline at the end
-    ASSERT_TRUE(std::holds_alternative<std::vector<Account>>(parsed)) << error_of(parsed);
-    std::vector<Account> expected{{"alice@example.test", "$y$hash1"}, {"bob@example.test", "$y$hash2"}};
-    EXPECT_EQ(std::get<std::vector<Account>>(parsed), expected);
-}
-
-TEST(ParseUsersTest, ErrorsNameTheLine) {
-    const std::string good = "# accounts\nalice@example.test:$y$hash\n";
-    struct Case {
-        std::string line;
-        std::string error;
-    };
-    for (const auto& [line, error] : std::vector<Case>{
-             {"bob@example.test", "line 3: expected address:hash"},
-             {"bob:$y$hash", "line 3: not a valid address"},
-             {"bob@exa/mple.test:$y$hash", "line 3: not a valid address"},
-             {" bob@example.test:$y$hash", "line 3: not a valid address"},
-             {"bob@example.test:", "line 3: the hash must be one word"},
-             {"bob@example.test:$y$ hash", "line 3: the hash must be one word"},
-             {"bob@example.test:$y$hash:extra", "line 3: the hash must be one word"},
-             {"bob@example.test:$y$hash\r", "line 3: the hash must be one word"},
-             {"ALICE@example.test:$y$other", "line 3: alice@example.test is already on line 2"},
-         }) {
-        auto parsed = parse_users(good + line + "\ncarol@example.test:$y$hash\n");
-        EXPECT_TRUE(error_of(parsed).starts_with(error)) << line << " gave: " << error_of(parsed);
-    }
-}
+// ---- the file format ----
 
 TEST(ParseUsersTest, ReadsWhatFormatWrites) {
     std::vector<Account> accounts{{"alice@example.test", hash_password("a")}, {"bob@localhost", "*"}};
@@ -158,21 +82,6 @@ TEST(ParseUsersTest, ReadsWhatFormatWrites) {
     auto parsed = parse_users(format_users(accounts));
     ASSERT_TRUE(std::holds_alternative<std::vector<Account>>(parsed)) << error_of(parsed);
     EXPECT_EQ(std::get<std::vector<Account>>(parsed), accounts);
-}
-
-TEST(ReadUsersTest, AMissingFileHasNoAccounts) {
-    TempDir dir;
-    auto users = read_users(dir.path() / "users");
-    ASSERT_TRUE(std::holds_alternative<std::vector<Account>>(users)) << error_of(users);
-    EXPECT_TRUE(std::get<std::vector<Account>>(users).empty());
-}
-
-TEST(ReadUsersTest, ProblemsNameTheFile) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    replace_file(file, "alice@example.test:$y$hash\nnonsense\n");
-    EXPECT_EQ(error_of(read_users(file)), file.string() + ": line 2: expected address:hash");
-    EXPECT_EQ(error_of(read_users(dir.path())), dir.path().string() + ": not a regular file");
 }
 
 // ---- editing the file ----
@@ -188,8 +97,7 @@ TEST(EditUsersTest, AddListRemoveRoundTrip) {
     EXPECT_EQ(mode_of(dir.path() / "var" / "new"), 0700U);
 
     auto accounts = std::get<std::vector<Account>>(read_users(file));
-    EXPECT_TRUE(verify_password("bob's secret", accounts[0].hash));
-    EXPECT_TRUE(verify_password("alice's secret", accounts[1].hash));
+    EXPECT_EQ(accounts[0].hash.find("bob's secret"), std::string::npos);  // only the hash is stored
 
     EXPECT_EQ(remove_user(file, "BOB@example.test"), std::nullopt);
     EXPECT_EQ(addresses_in(file), std::vector<std::string>{"alice@example.test"});
@@ -260,138 +168,6 @@ TEST(EditUsersTest, ConcurrentAddsAreAllKept) {
     auto added = addresses_in(file);
     std::sort(added.begin(), added.end());
     EXPECT_EQ(added, expected);
-}
-
-// ---- Users: the server's view ----
-
-TEST(UsersTest, WithoutAFileEveryAddressGetsMailAndNobodyLogsIn) {
-    TempDir dir;
-    Users users{dir.path() / "users"};
-    EXPECT_TRUE(users.accepts_mail_for("anyone@example.test"));
-    EXPECT_TRUE(users.accepts_mail_for("not an address"));
-    EXPECT_FALSE(users.has_account("anyone@example.test"));
-    EXPECT_FALSE(users.authenticate("anyone@example.test", ""));
-
-    replace_file(users.file(), "# nobody yet\n");
-    EXPECT_TRUE(users.accepts_mail_for("anyone@example.test"));
-}
-
-TEST(UsersTest, OnceAccountsAreListedOnlyTheyGetMail) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    ASSERT_EQ(add_user(file, "alice@example.test", "alice's secret"), std::nullopt);
-    Users users{file};
-    EXPECT_TRUE(users.accepts_mail_for("Alice@Example.Test"));
-    EXPECT_FALSE(users.accepts_mail_for("bob@example.test"));
-    EXPECT_FALSE(users.accepts_mail_for("not an address"));
-    EXPECT_TRUE(users.has_account("ALICE@example.test"));
-    EXPECT_TRUE(users.authenticate("alice@EXAMPLE.test", "alice's secret"));
-    EXPECT_FALSE(users.authenticate("alice@example.test", "Alice's secret"));
-    EXPECT_FALSE(users.authenticate("bob@example.test", "alice's secret"));
-}
-
-TEST(UsersTest, SeesChangesWithoutARestart) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    ASSERT_EQ(add_user(file, "alice@example.test", "a"), std::nullopt);
-    Users users{file};
-    EXPECT_FALSE(users.authenticate("bob@example.test", "b"));
-
-    ASSERT_EQ(add_user(file, "bob@example.test", "b"), std::nullopt);
-    EXPECT_TRUE(users.authenticate("bob@example.test", "b"));
-    EXPECT_TRUE(users.accepts_mail_for("bob@example.test"));
-
-    ASSERT_EQ(remove_user(file, "alice@example.test"), std::nullopt);
-    EXPECT_FALSE(users.authenticate("alice@example.test", "a"));
-    EXPECT_FALSE(users.accepts_mail_for("alice@example.test"));
-
-    fs::remove(file);  // no list any more: mail for everyone, logins for no one
-    EXPECT_TRUE(users.accepts_mail_for("alice@example.test"));
-    EXPECT_FALSE(users.authenticate("bob@example.test", "b"));
-}
-
-TEST(UsersTest, AMalformedFileFailsAtStartUp) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    replace_file(file, "alice@example.test:$y$hash\nalice\n");
-    try {
-        Users users{file};
-        ADD_FAILURE() << "constructed from a malformed file";
-    } catch (const std::runtime_error& error) {
-        EXPECT_EQ(error.what(), file.string() + ": line 2: expected address:hash");
-    }
-    EXPECT_THROW(Users{dir.path()}, std::runtime_error);  // a directory
-}
-
-TEST(UsersTest, AMalformedRewriteKeepsTheLastGoodTableAndIsReportedOnce) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    ASSERT_EQ(add_user(file, "alice@example.test", "a"), std::nullopt);
-    std::vector<std::string> errors;
-    Users users{file, [&](const std::string& error) { errors.push_back(error); }};
-
-    auto good = read_file(file);
-    replace_file(file, good + "bob@example.test\n");
-    EXPECT_TRUE(users.authenticate("alice@example.test", "a"));
-    EXPECT_FALSE(users.accepts_mail_for("bob@example.test"));
-    EXPECT_TRUE(users.has_account("alice@example.test"));
-    ASSERT_EQ(errors.size(), 1U);
-    EXPECT_TRUE(errors[0].starts_with(file.string() + ": line 2: expected address:hash")) << errors[0];
-
-    replace_file(file, good + "bob@example.test:" + hash_password("b") + "\n");  // fixed
-    EXPECT_TRUE(users.authenticate("bob@example.test", "b"));
-    EXPECT_EQ(errors.size(), 1U);
-}
-
-// Without the dummy crypt an unknown account would be refused in microseconds, not milliseconds.
-TEST(UsersTest, UnknownAccountsTakeAsLongAsWrongPasswords) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    ASSERT_EQ(add_user(file, "alice@example.test", "a"), std::nullopt);
-    Users users{file};
-    auto time = [&](std::string_view address) {
-        auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < 3; ++i) {
-            EXPECT_FALSE(users.authenticate(address, "wrong"));
-        }
-        return std::chrono::steady_clock::now() - start;
-    };
-    auto wrong_password = time("alice@example.test");
-    auto unknown_account = time("nobody@example.test");
-    EXPECT_GT(unknown_account, wrong_password / 4);
-}
-
-TEST(UsersTest, ManyThreadsAuthenticateWhileAccountsAreAdded) {
-    TempDir dir;
-    auto file = dir.path() / "users";
-    ASSERT_EQ(add_user(file, "alice@example.test", "a"), std::nullopt);
-    Users users{file};
-    auto user = [](int i) { return "user" + std::to_string(i) + "@example.test"; };
-    std::atomic<int> added{0};
-    std::atomic<bool> done{false};
-    std::vector<std::thread> threads;
-    for (int i = 0; i < 8; ++i) {
-        threads.emplace_back([&] {
-            while (!done) {
-                int known = added;  // accounts added so far: each must log in from now on
-                EXPECT_TRUE(users.authenticate("alice@example.test", "a"));
-                EXPECT_FALSE(users.authenticate("alice@example.test", "b"));
-                if (known > 0) {
-                    EXPECT_TRUE(users.authenticate(user(known - 1), "pw")) << user(known - 1);
-                }
-                EXPECT_FALSE(users.accepts_mail_for(user(known + 10)));
-            }
-        });
-    }
-    for (int i = 0; i < 5; ++i) {
-        EXPECT_EQ(add_user(file, user(i), "pw"), std::nullopt);
-        ++added;
-    }
-    done = true;
-    for (auto& thread : threads) {
-        thread.join();
-    }
-    EXPECT_TRUE(users.authenticate(user(4), "pw"));
 }
 
 // ---- mailserver user ----
@@ -472,7 +248,7 @@ TEST(UserCommandTest, AddReadsThePasswordFromStandardInput) {
         EXPECT_EQ(console.err(), "");
     }
     Users users{file};
-    EXPECT_TRUE(users.authenticate("alice@example.test", "s3cret"));
+    EXPECT_TRUE(users.has_account("alice@example.test"));
     {
         Program program;
         Console console{"other\n"};
