@@ -11,9 +11,7 @@
 
 #include <sys/stat.h>
 
-#include <chrono>
 #include <fstream>
-#include <iostream>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -368,11 +366,12 @@ TEST_F(MaildropTest, AFileThatGrewIsNoLongerTheMessageAnnounced) {
     EXPECT_EQ(std::get<std::error_code>(content), std::errc::file_too_large);
 }
 
-// Named as our deliveries are, with their sizes, or as another tool might, without: then every file is read.
-class MaildropTenThousand : public MaildropTest, public ::testing::WithParamInterface<bool> {};
+// A thousand messages, named as our deliveries are or with the ",S=<size>" some other Maildir
+// writers add: either way every one is listed in delivery order and sized by reading it.
+class MaildropThousand : public MaildropTest, public ::testing::WithParamInterface<bool> {};
 
-TEST_P(MaildropTenThousand, Opens) {
-    constexpr std::size_t messages = 10000;
+TEST_P(MaildropThousand, Opens) {
+    constexpr std::size_t messages = 1000;
     std::string content = "Subject: load\n\n";
     while (content.size() < 4096) {
         content += "a line of text for the size count, 64 octets with its line end\n";
@@ -380,29 +379,21 @@ TEST_P(MaildropTenThousand, Opens) {
     const bool sizes_in_names = GetParam();
     auto name = [&](std::size_t i) {
         auto base = "1700000000.M" + std::to_string(i) + "P1Q1.host";
-        return sizes_in_names ? base + ",S=" + std::to_string(content.size()) + ",W=" +
-                                    std::to_string(wire_size(content))
-                              : base;
+        return sizes_in_names ? base + ",S=" + std::to_string(content.size()) : base;
     };
     fs::create_directories(maildir_ / "new");
     for (std::size_t i = 0; i < messages; ++i) {
         write_file(maildir_ / "new" / name(i), content);
     }
 
-    auto start = std::chrono::steady_clock::now();
     auto maildrop = open_maildrop(maildir_);
-    auto took = std::chrono::steady_clock::now() - start;
-    std::cout << "opening " << messages << " messages of " << content.size() << " octets, "
-              << (sizes_in_names ? "sizes in their names" : "no sizes in their names") << ", took "
-              << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms\n";
-
     EXPECT_EQ(maildrop.size(), messages);
     EXPECT_EQ(maildrop.total_size(), messages * wire_size(content));
     EXPECT_EQ(maildrop.find(messages)->file, "new/" + name(messages - 1));
     EXPECT_EQ(std::get<std::string>(maildrop.read(messages)), content);
 }
 
-INSTANTIATE_TEST_SUITE_P(Maildrop, MaildropTenThousand, ::testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(Maildrop, MaildropThousand, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "SizesInNames" : "NoSizesInNames"; });
 
 } // namespace
