@@ -10,6 +10,12 @@ class Dialogs : public ::testing::TestWithParam<std::filesystem::path> {};
 
 TEST_P(Dialogs, Play) {
     Dialog dialog = load_dialog(GetParam());
+    // "{dialogs}" in the arguments is the scripts' directory, for the files they read (a users file).
+    for (auto& arg : dialog.args) {
+        if (auto at = arg.find("{dialogs}"); at != std::string::npos) {
+            arg.replace(at, 9, MAILSTEPS_DIALOG_DIR);
+        }
+    }
     ChapterServer server(dialog.args);
     LineClient client(server.port(MAILSTEPS_PROTOCOL));
     play_dialog(dialog, client);

@@ -1,9 +1,9 @@
-// Chapter 05's POP3 server end to end: the real binary on loopback, driven line by line, for
+// The POP3 server end to end: the real binary on loopback, driven line by line, for
 // what the dialog scripts cannot show: several connections, dropped clients, time, the users
 // file changing underneath, signals and file modes.
 #include "shared/testing/chapter.hpp"
 #include "shared/testing/client.hpp"
-#include "pop3/pop3_testing.hpp"
+#include "user_command/user_testing.hpp"
 #include "smtp/smtp_testing.hpp"
 
 #include <gtest/gtest.h>
@@ -115,18 +115,6 @@ TEST(Pop3Sessions, MailArrivingDuringASessionWaitsForTheNext) {
     EXPECT_TRUE(next.login("alice", "secret").starts_with("+OK Logged in, 2 messages"));
 }
 
-// A wrong password is answered only after --login-failure-delay: guessing is slow.
-TEST(Pop3Logins, WrongPasswordIsAnsweredAfterTheDelay) {
-    ChapterServer server({"--login-failure-delay", "500ms"});
-    add_user(server, "alice@localhost", "secret");
-    Pop3Client client(server);
-    ASSERT_EQ(ask(client, "USER alice@localhost"), "+OK Send PASS");
-    auto start = std::chrono::steady_clock::now();
-    EXPECT_EQ(ask(client, "PASS wrong"), "-ERR [AUTH] Invalid user name or password");
-    EXPECT_GE(std::chrono::steady_clock::now() - start, 450ms);
-    EXPECT_TRUE(client.login("alice@localhost", "secret").starts_with("+OK Logged in"));
-}
-
 // crypt(3) takes tens of milliseconds of CPU (about 30 here) and runs on a disk thread: with one
 // network thread, another session is answered again and again while a password is checked
 // (50 to 100 NOOPs here). When it ran on the network thread, it held every answer back until
@@ -159,76 +147,9 @@ TEST(Pop3Logins, OtherSessionsAreAnsweredWhileAPasswordIsChecked) {
     EXPECT_GE(best, 20);
 }
 
-TEST(Pop3Logins, TooManyFailuresCloseTheConnection) {
-    ChapterServer server({"--login-failure-delay", "10ms"});
-    add_user(server, "alice@localhost", "secret");
-    Pop3Client client(server);
-    EXPECT_EQ(client.login("alice", "one"), "-ERR [AUTH] Invalid user name or password");
-    EXPECT_EQ(client.login("alice", "two"), "-ERR [AUTH] Invalid user name or password");
-    EXPECT_EQ(client.login("alice", "three"), "-ERR [AUTH] Invalid user name or password; too many failures, closing");
-    EXPECT_TRUE(client.wait_closed());
-}
-
-// Guessing from connection after connection: after --max-address-failures the address may not
-// log in at all, not even with the right password, until --address-failure-window has passed.
-TEST(Pop3Logins, FailuresAcrossConnectionsAreCappedPerAddress) {
-    ChapterServer server({"--login-failure-delay", "10ms", "--max-login-failures", "2", "--max-address-failures", "5",
-                          "--address-failure-window", "3s"});
-    add_user(server, "alice@localhost", "secret");
-    auto window_start = std::chrono::steady_clock::now();
-    for (int connection = 0; connection < 2; ++connection) {
-        Pop3Client client(server);
-        EXPECT_EQ(client.login("alice", "guess"), "-ERR [AUTH] Invalid user name or password");
-        EXPECT_TRUE(client.login("alice", "guess").ends_with("too many failures, closing"));
-    }
-    {
-        Pop3Client client(server);
-        EXPECT_EQ(client.login("alice", "guess"), "-ERR [AUTH] Invalid user name or password"); // the fifth
-        EXPECT_EQ(client.login("alice", "secret"), "-ERR [SYS/TEMP] Too many failed logins from your address, try again later");
-        EXPECT_TRUE(client.wait_closed());
-    }
-    EXPECT_NE(server.log().find("user=alice status=throttled"), std::string::npos) << server.log();
-    std::this_thread::sleep_until(window_start + 4s); // the window runs from the first failure, a little later
-    Pop3Client client(server);
-    EXPECT_TRUE(client.login("alice", "secret").starts_with("+OK Logged in"));
-}
-
-// Guesses sent all at once from one address: each takes one of the address's attempts before
-// its password is checked, so exactly --max-address-failures are checked and the rest refused.
-// (When failures were counted only after the check, all sixty were checked.)
-TEST(Pop3Logins, GuessesSentAtOnceAreCappedPerAddressToo) {
-    constexpr int clients = 60;
-    constexpr int limit = 5;
-    ChapterServer server({"--login-failure-delay", "10ms", "--max-address-failures", std::to_string(limit),
-                          "--max-connections-per-address", std::to_string(clients)});
-    add_user(server, "alice@localhost", "secret");
-    std::vector<std::unique_ptr<Pop3Client>> guessers;
-    for (int i = 0; i < clients; ++i) {
-        guessers.push_back(std::make_unique<Pop3Client>(server)); // connected and greeted
-    }
-    for (auto& guesser : guessers) {
-        guesser->send("USER alice\r\nPASS guess\r\n"); // RFC 2449 6.6: pipelined, nobody waits
-    }
-    int checked = 0;
-    int refused = 0;
-    for (auto& guesser : guessers) {
-        EXPECT_EQ(guesser->read_line(), "+OK Send PASS");
-        auto answer = guesser->read_line().value_or("(nothing)");
-        if (answer == "-ERR [AUTH] Invalid user name or password") {
-            ++checked;
-        } else if (answer == "-ERR [SYS/TEMP] Too many failed logins from your address, try again later") {
-            ++refused;
-        } else {
-            ADD_FAILURE() << answer;
-        }
-    }
-    EXPECT_EQ(checked, limit);
-    EXPECT_EQ(refused, clients - limit);
-}
-
 // The server re-reads the users file when it changes: no restart after `mailserver user`.
 TEST(Pop3Logins, UsersAddedAndRemovedWhileRunningTakeEffect) {
-    ChapterServer server({"--login-failure-delay", "10ms"});
+    ChapterServer server;
     {
         Pop3Client client(server);
         EXPECT_EQ(client.login("alice", "secret"), "-ERR [AUTH] Invalid user name or password");
@@ -327,63 +248,6 @@ TEST(Pop3Limits, ShutdownEndsSessionsWithoutDeleting) {
     // Wait, not stop(): a second SIGTERM could reach the server as it exits and kill it.
     EXPECT_EQ(server.process().wait(), 0);
     EXPECT_EQ(files_in(mailbox(server, "alice") / "new").size(), 1U);
-}
-
-// RFC 5321 4.5.1 and 3.6.2: once accounts exist, mail for anyone else local is refused at
-// RCPT, except postmaster, which must always work.
-TEST(Pop3Accounts, UnknownLocalRecipientsAreRefusedOnceAccountsExist) {
-    ChapterServer server;
-    LineClient smtp(server.port("smtp"));
-    ASSERT_EQ(smtp::tests::read_reply(smtp).code, 220);
-    ASSERT_EQ(smtp::tests::command(smtp, "HELO test.example").code, 250);
-    ASSERT_EQ(smtp::tests::command(smtp, "MAIL FROM:<a@example.test>").code, 250);
-    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<bob@localhost>").code, 250); // no accounts yet: anyone
-    ASSERT_EQ(smtp::tests::command(smtp, "RSET").code, 250);
-
-    add_user(server, "alice@localhost", "secret");
-    ASSERT_EQ(smtp::tests::command(smtp, "MAIL FROM:<a@example.test>").code, 250);
-    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<bob@localhost>").last(),
-              "550 5.1.1 <bob@localhost>: no such user here");
-    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<Alice@LOCALHOST>").code, 250);
-    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<postmaster@localhost>").code, 250);
-    EXPECT_EQ(smtp::tests::command(smtp, "RCPT TO:<Postmaster>").code, 250);
-}
-
-TEST(Pop3Accounts, UserCommandListsAndRefusesNonsense) {
-    ChapterServer server;
-    add_user(server, "bob@localhost", "b");
-    add_user(server, "Alice@Localhost", "a");
-    auto list = user_command(server, {"list"});
-    EXPECT_EQ(list.exit_code, 0) << list.err;
-    EXPECT_EQ(list.out, "alice@localhost\nbob@localhost\n");
-
-    EXPECT_EQ(user_command(server, {"add", "alice@localhost"}, "again\n").exit_code, 1); // exists
-    EXPECT_EQ(user_command(server, {"add", "no-at-sign"}, "x\n").exit_code, 1);
-    EXPECT_EQ(user_command(server, {"add", "../etc@localhost"}, "x\n").exit_code, 1);
-    EXPECT_EQ(user_command(server, {"add", "carol@localhost"}, "\n").exit_code, 1); // empty password
-    EXPECT_EQ(user_command(server, {"remove", "carol@localhost"}).exit_code, 1);
-    EXPECT_EQ(user_command(server, {"frobnicate"}).exit_code, 2);
-
-    // Only hashes are stored, in a file only the server's user can read.
-    std::string file = smtp::tests::read_file(users_file(server));
-    EXPECT_EQ(file.find(":a\n"), std::string::npos) << file;
-    EXPECT_NE(file.find("alice@localhost:$"), std::string::npos) << file;
-    EXPECT_EQ(mode_of(users_file(server)), 0600U);
-}
-
-// --demo makes its account the first time only; started again on the same files it finds the
-// account there, even when --domain is not in lowercase, as the users file is.
-TEST(Pop3Accounts, DemoStartsAgainOnTheSameFilesWhateverTheDomainsCase) {
-    TempDir files;
-    const std::vector<std::string> args{"--demo", "--domain", "Example.test", "--users", (files.path() / "users").string(),
-                                        "--maildir-root", (files.path() / "mail").string()};
-    for (int start = 1; start <= 2; ++start) {
-        ChapterServer server(args);
-        ASSERT_NE(server.port("pop3"), 0) << "start " << start << ":\n" << server.log();
-        Pop3Client client(server);
-        EXPECT_TRUE(client.login("demo", "demo").starts_with("+OK Logged in, 3 messages")) << "start " << start;
-        EXPECT_TRUE(ask(client, "QUIT").starts_with("+OK"));
-    }
 }
 
 TEST(Pop3Accounts, MaildirAndLockArePrivate) {

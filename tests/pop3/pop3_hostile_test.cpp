@@ -2,7 +2,7 @@
 // control characters, or names that climb out of the Maildir root, log no one in and create no
 // file; what they carry reaches the log only escaped, and a password not at all (--trace masks
 // PASS). Every server here runs with -v and --trace, so it logs the most it can.
-#include "pop3/pop3_testing.hpp"
+#include "user_command/user_testing.hpp"
 #include "shared/testing/chapter.hpp"
 #include "shared/testing/client.hpp"
 #include "shared/testing/hostile.hpp"
@@ -23,7 +23,7 @@ const std::string password = "correct horse";
 // login without the usual wait. Once constructed it has greeted a client, so it is done
 // starting: whatever it makes on disk at start-up is there.
 struct HostileServer : ChapterServer {
-    HostileServer() : ChapterServer({"-v", "--trace", "--login-failure-delay", "10ms"}) {
+    HostileServer() : ChapterServer({"-v", "--trace"}) {
         add_user(*this, "alice@localhost", password);
         LineClient first(port("pop3"));
         EXPECT_TRUE(first.read_line());

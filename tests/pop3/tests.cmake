@@ -1,8 +1,7 @@
-# POP3 and accounts: chapter 12 onwards. Unit tests of the command parser, the message text
-# on the way out, the maildrop, the users file and the login throttle; dialog scripts;
-# end-to-end tests with real clients (Python's poplib, curl, fetchmail, mutt).
-mailsteps_topic_test(pop3_unit_tests SOURCES pop3/pop3_command_test.cpp pop3/pop3_data_test.cpp
-    pop3/maildrop_test.cpp pop3/users_test.cpp pop3/login_throttle_test.cpp)
+# POP3: chapter 23 onwards. Unit tests of the command parser and of logging in (crypt(3)
+# verification, Users::authenticate); dialog scripts; end-to-end tests with real clients
+# (Python's poplib, curl, fetchmail, mutt) and hostile ones.
+mailsteps_topic_test(pop3_unit_tests SOURCES pop3/pop3_command_test.cpp pop3/login_test.cpp)
 mailsteps_dialogs(SERVER mailserver PROTOCOL pop3)
 mailsteps_topic_test(pop3_e2e_tests SOURCES pop3/pop3_e2e_test.cpp pop3/pop3_hostile_test.cpp SERVER mailserver)
 mailsteps_topic_test(pop3_clients_tests SOURCES pop3/pop3_clients_test.cpp SERVER mailserver)
