@@ -1,4 +1,4 @@
-// Chapter 22: a Maildir read as a POP3 maildrop. Mail for our domains lands in Maildir
+// Chapter 18: a Maildir read as a POP3 maildrop. Mail for our domains lands in Maildir
 // folders; mail for others, from clients allowed to relay, is queued and handed on.
 #include "dns_client.hpp"
 #include "relay.hpp"
@@ -28,7 +28,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 22: an SMTP server with accounts, and their Maildirs as POP3 maildrops"};
+    CLI::App app{"mailsteps chapter 18: an SMTP server with accounts, and their Maildirs as POP3 maildrops"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;

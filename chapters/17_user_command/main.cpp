@@ -1,4 +1,4 @@
-// Chapter 20: accounts, and mail only for them. Mail for our domains lands in Maildir
+// Chapter 17: `mailserver user` manages the accounts. Mail for our domains lands in Maildir
 // folders; mail for others, from clients allowed to relay, is queued and handed on.
 #include "dns_client.hpp"
 #include "relay.hpp"
@@ -6,6 +6,7 @@
 #include "retry_schedule.hpp"
 #include "server.hpp"
 #include "smtp_session.hpp"
+#include "user_command.hpp"
 #include "users.hpp"
 
 #include "shared/cli.hpp"
@@ -27,7 +28,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 20: an SMTP server that delivers only to its accounts, and relays"};
+    CLI::App app{"mailsteps chapter 17: an SMTP server with accounts, managed with `mailserver user`"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
@@ -69,9 +70,13 @@ int main(int argc, char** argv) {
     app.add_option("--max-outbound", relay_options.max_outbound, "Messages being relayed at once")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--users", users_file, "The accounts (address:hash lines); once it lists any, only they get mail")->capture_default_str();
+    app.add_option("--users", users_file, "The accounts, managed with `mailserver user`")->capture_default_str();
+    auto user_command = accounts::add_user_command(app);
 
     return mailsteps::run_program(app, argc, argv, [&] {
+        if (user_command.command->parsed()) {
+            return accounts::run_user_command(user_command, users_file);
+        }
         accounts::Users users(users_file, [](const std::string& problem) { mailsteps::Logger().error(problem); });
         smtp.users = &users;
         for (const auto& network : relay_networks) {
