@@ -140,7 +140,7 @@ std::variant<std::uint64_t, std::error_code> file_wire_size(const fs::path& path
 }
 
 // The wire size a Maildir writer recorded in the name, ",W=<octets>" before any ":2," info: our own
-// deliveries (shared/maildir.cpp) and Dovecot's carry it. Nothing if absent or not a plain number.
+// deliveries (maildir.cpp) and Dovecot's carry it. Nothing if absent or not a plain number.
 std::optional<std::uint64_t> wire_size_in_name(std::string_view name) {
     auto base = name.substr(0, name.find(':'));
     auto at = base.rfind(",W=");
