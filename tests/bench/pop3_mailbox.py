@@ -17,7 +17,8 @@ passwd-file with the same crypt(3) hash that `mailserver user add` stored. Insta
     tests/bench/pop3_mailbox.py [MAILSERVER ...] [--rounds 2] [--messages 10000] [--names sized|plain]
 
 By default chapter 24's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
-chapter 25's (made fast), both from build-release/; each is called chNN after its directory.
+chapter 25's (made fast), both from build-release/; each is called chNN after its directory
+(NN_topic), or by its directory's name.
 """
 import argparse
 import grp
@@ -180,7 +181,8 @@ def stop(process):
 
 class Mailsteps:
     def __init__(self, program, directory):
-        self.name = "ch" + program.parent.name[:2]
+        chapter = program.parent.name
+        self.name = f"ch{chapter[:2]}" if re.match(r"\d\d_", chapter) else chapter
         self.program = program
         self.directory = directory
         self.maildir = directory / "mail" / "localhost" / "alice"

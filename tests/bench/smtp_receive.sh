@@ -4,7 +4,8 @@
 #   tests/bench/smtp_receive.sh [path-to-mailserver ...]
 #
 # By default chapter 24's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
-# chapter 25's (made fast), both from build-release/. Each is called chNN after its directory.
+# chapter 25's (made fast), both from build-release/. Each is called chNN after its directory
+# (NN_topic), or by its directory's name.
 #
 # Environment: ROUNDS (default 5), LOADS (the loads to run, by index in `loads` below; default
 # "0 1 2 3"), THREADS (mailsteps --threads, default 2), TMPDIR (where the work directory goes; it
@@ -52,7 +53,8 @@ mailservers=()
 names=()
 for program in "$@"; do
     mailservers+=("$(realpath "$program")")
-    names+=("ch$(basename "$(dirname "$program")" | cut -c1-2)")
+    chapter=$(basename "$(dirname "$program")")
+    [[ $chapter =~ ^([0-9][0-9])_ ]] && names+=("ch${BASH_REMATCH[1]}") || names+=("$chapter")
 done
 rounds=${ROUNDS:-5}
 threads=${THREADS:-2}
