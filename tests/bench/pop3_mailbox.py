@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A big POP3 mailbox, chapter 12's mailserver against Dovecot, with Python's poplib.
+"""A big POP3 mailbox, mailsteps' mailservers side by side with Dovecot, with Python's poplib.
 
 Writes 10,000 messages of 4096 octets each as files into a Maildir's new/ (the same names and
 bytes for both servers, each in its own copy, since Dovecot adds its index files to it),
@@ -14,7 +14,11 @@ Dovecot runs as a private instance from a config file written into the temporary
 passwd-file with the same crypt(3) hash that `mailserver user add` stored. Install it with
 `apt-get install --no-install-recommends dovecot-pop3d`; without it only mailsteps is measured.
 
-    tests/bench/pop3_mailbox.py [MAILSERVER] [--rounds 2] [--messages 10000] [--names sized|plain]
+    tests/bench/pop3_mailbox.py [MAILSERVER ...] [--rounds 2] [--messages 10000] [--names sized|plain]
+
+By default chapter 24's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
+chapter 25's (made fast), both from build-release/; each is called chNN after its directory
+(NN_topic), or by its directory's name.
 """
 import argparse
 import grp
@@ -32,7 +36,15 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/12_pop3/mailserver"
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def default_servers():
+    plain = sorted(REPOSITORY.glob("chapters/24_*")) or [REPOSITORY / "chapters/12_pop3"]
+    return [REPOSITORY / "build-release/chapters" / chapter / "mailserver"
+            for chapter in (plain[0].name, "25_optimization")]
+
+
 ADDRESS = "alice@localhost"
 PASSWORD = "bench-secret"
 MESSAGE_SIZE = 4096
@@ -168,9 +180,9 @@ def stop(process):
 
 
 class Mailsteps:
-    name = "mailsteps"
-
     def __init__(self, program, directory):
+        chapter = program.parent.name
+        self.name = f"ch{chapter[:2]}" if re.match(r"\d\d_", chapter) else chapter
         self.program = program
         self.directory = directory
         self.maildir = directory / "mail" / "localhost" / "alice"
@@ -373,7 +385,7 @@ def print_table(rows, count):
     for row in rows:
         if "ratio" in row:
             print(f"{row['round']:<5}  {'ratio':<10} " + " ".join(
-                f"{value:>{width}}" for value, width in zip(row["ratio"], (12, 7, 10, 9, 7))) + "  mailsteps/dovecot")
+                f"{value:>{width}}" for value, width in zip(row["ratio"], (12, 7, 10, 9, 7))) + f"  {row['server']}/dovecot")
             continue
         result = row["result"]
         print(f"{row['round']:<5}  {row['server']:<10} {result['login_stat']:>12.3f} {result['uidl']:>7.3f} "
@@ -381,8 +393,8 @@ def print_table(rows, count):
               f"{result['again']:>7.3f}  {row['note']}")
     print()
     print("again s: login+STAT of a second session right after the first (page cache and server warm).")
-    print("ratio mailsteps/dovecot: above 1 in the time columns, or below 1 in the rate columns, "
-          "means mailsteps is slower. MB = 10^6 octets as poplib counts them (CRLF line ends).")
+    print("ratio chNN/dovecot: above 1 in the time columns, or below 1 in the rate columns, "
+          "means that mailsteps chapter is slower. MB = 10^6 octets as poplib counts them (CRLF line ends).")
 
 
 def main():
@@ -390,15 +402,17 @@ def main():
     signal.signal(signal.SIGHUP, on_signal)
     signal.signal(signal.SIGINT, on_signal)  # also where it came ignored, as in a shell's background job
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mailserver", nargs="?", default=DEFAULT_SERVER, type=Path)
+    parser.add_argument("mailserver", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--names", choices=("sized", "plain"), default="sized",
                         help="file names with ,S= and ,W= sizes, as deliveries write them (default), or without")
     args = parser.parse_args()
-    if not args.mailserver.is_file():
-        sys.exit(f"{args.mailserver}: no such program "
-                 "(build it: cmake --preset release && cmake --build --preset release)")
+    programs = args.mailserver or default_servers()
+    for program in programs:
+        if not program.is_file():
+            sys.exit(f"{program}: no such program "
+                     "(build it: cmake --preset release && cmake --build --preset release)")
 
     servers = []
     top = Path(tempfile.mkdtemp(prefix="pop3-mailbox-bench-"))
@@ -407,11 +421,12 @@ def main():
         contents = write_mailbox(top / "template", args.messages, args.names == "sized")
         print(f"{args.messages} messages of {MESSAGE_SIZE} octets written in {time.monotonic() - started:.1f}s, "
               f"names {'with' if args.names == 'sized' else 'without'} ,S= and ,W= sizes")
-        mailsteps = Mailsteps(args.mailserver.resolve(), top / "mailsteps")
-        copy_mailbox(top / "template", mailsteps.maildir)
-        servers.append(mailsteps)
+        for number, program in enumerate(programs):
+            mailsteps = Mailsteps(program.resolve(), top / f"mailsteps{number}")
+            copy_mailbox(top / "template", mailsteps.maildir)
+            servers.append(mailsteps)
         if shutil.which("dovecot"):
-            dovecot = Dovecot(top / "dovecot", mailsteps.password_hash(), top / "template")
+            dovecot = Dovecot(top / "dovecot", servers[0].password_hash(), top / "template")
             servers.append(dovecot)
         else:
             print("dovecot is not installed (apt-get install --no-install-recommends dovecot-pop3d): "
@@ -421,7 +436,10 @@ def main():
         rows = []
         caches = []
         for round_ in range(1, args.rounds + 1):
-            order = servers if round_ % 2 else servers[::-1]
+            # Each round starts with another server, so that a change in the machine's load falls on all alike.
+            turn = (round_ - 1) % len(servers)
+            order = servers[turn:] + servers[:turn]
+            print(f"round {round_}: load average {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
             results = {}
             for server in order:
                 cached = evict_from_page_cache(server.maildir)
@@ -433,23 +451,27 @@ def main():
                 print(f"round {round_}: {server.name} ...", flush=True)
                 results[server.name] = measure(server, contents)
                 rows.append({"round": round_, "server": server.name, "result": results[server.name], "note": note})
-            if len(results) == 2:
-                m, d = results["mailsteps"], results["dovecot"]
+            for name, m in results.items():
+                if name == "dovecot" or "dovecot" not in results:
+                    continue
+                d = results["dovecot"]
                 if m["size"] != d["size"]:
-                    print(f"note: STAT sizes differ: mailsteps {m['size']}, dovecot {d['size']}")
-                rows.append({"round": round_, "ratio": (
+                    print(f"note: STAT sizes differ: {name} {m['size']}, dovecot {d['size']}")
+                rows.append({"round": round_, "server": name, "ratio": (
                     ratio(m["login_stat"], d["login_stat"]), ratio(m["uidl"], d["uidl"]),
                     ratio(d["retr"], m["retr"]), ratio(d["retr"], m["retr"]), ratio(m["again"], d["again"]))})
 
         print(f"\n{args.messages} messages x {MESSAGE_SIZE} octets, one poplib connection to 127.0.0.1 each, "
               f"each server started fresh per run; STAT size {rows[0]['result']['size']} octets")
-        print(f"mailsteps: {args.mailserver} (default --threads 2)" + "".join(
+        print("mailsteps: " + ", ".join(f"{server.name} {server.program}" for server in servers
+                                         if server.name != "dovecot") + " (default --threads 2)" + "".join(
             f"; Dovecot {server.version()}" for server in servers if server.name == "dovecot"))
         if None in caches:
             print("page cache: evicted with posix_fadvise(DONTNEED) before each run (not verified: no fincore)")
         else:
             print(f"page cache: evicted with posix_fadvise(DONTNEED) before each run; "
                   f"pages of the mailbox still cached afterwards (fincore): {caches}")
+        print(f"load average at the end: {' '.join(f'{value:.2f}' for value in os.getloadavg())} ({os.cpu_count()} CPUs)")
         print_table(rows, args.messages)
     except Exception:
         for server in servers:

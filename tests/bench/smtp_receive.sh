@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# SMTP receive throughput: mailsteps (chapter 12's mailserver) against a private Postfix, in one run.
+# SMTP receive throughput: one or more mailsteps mailservers side by side with a private Postfix.
 #
-#   tests/bench/smtp_receive.sh [path-to-mailserver]     (default: build-release/chapters/12_pop3/mailserver)
+#   tests/bench/smtp_receive.sh [path-to-mailserver ...]
 #
-# Environment: ROUNDS (default 2), THREADS (mailsteps --threads, default 2), TMPDIR (where the work
-# directory goes; it must be on the disk you care about, not a tmpfs, or fsync costs nothing).
+# By default chapter 24's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
+# chapter 25's (made fast), both from build-release/. Each is called chNN after its directory
+# (NN_topic), or by its directory's name.
+#
+# Environment: ROUNDS (default 5), LOADS (the loads to run, by index in `loads` below; default
+# "0 1 2 3"), THREADS (mailsteps --threads, default 2), TMPDIR (where the work directory goes; it
+# must be on the disk you care about, not a tmpfs, or fsync costs nothing).
 # Needs root (Postfix's master starts as root and runs its daemons as the `postfix` user), the
 # Debian package postfix (for /usr/sbin/smtp-source and the daemons) and python3.
 #
@@ -19,9 +24,10 @@
 #   Postfix    before 250: cleanup writes the queue file in incoming/, fsync(file)      -> 1 fsync
 #              afterwards: qmgr renames it to active/; virtual(8) writes tmp/NAME,
 #              fsync(file), link to new/NAME (no directory fsync)                       -> 1 fsync
-# Both are 2 fsyncs a message. mailsteps writes the message once, from the SMTP session itself, on
-# one of its --disk-threads (16, so up to 16 fsyncs are in flight); Postfix writes it twice, from up
-# to 100 smtpd/cleanup and 20 virtual processes at once.
+# Both are 2 fsyncs a message. mailsteps writes the message once, from the SMTP session itself:
+# chapter 24 on the network thread that runs the session (--threads, so at most 2 fsyncs in flight),
+# chapter 25 on one of its --disk-threads (16, so up to 16 in flight); Postfix writes it twice, from
+# up to 100 smtpd/cleanup and 20 virtual processes at once.
 #
 # The Postfix instance lives entirely in the work directory: main.cf and master.cf written here
 # (`postfix -c DIR`), its own queue_directory, data_directory and maillog_file, smtpd only on
@@ -37,8 +43,20 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-mailserver=$(realpath "${1:-$repo/build-release/chapters/12_pop3/mailserver}")
-rounds=${ROUNDS:-2}
+if [[ $# -eq 0 ]]; then
+    plain=$(ls -d "$repo"/chapters/24_* 2>/dev/null | head -n 1 || true)
+    plain=${plain:-$repo/chapters/12_pop3}
+    set -- "$repo/build-release/chapters/$(basename "$plain")/mailserver" \
+        "$repo/build-release/chapters/25_optimization/mailserver"
+fi
+mailservers=()
+names=()
+for program in "$@"; do
+    mailservers+=("$(realpath "$program")")
+    chapter=$(basename "$(dirname "$program")")
+    [[ $chapter =~ ^([0-9][0-9])_ ]] && names+=("ch${BASH_REMATCH[1]}") || names+=("$chapter")
+done
+rounds=${ROUNDS:-5}
 threads=${THREADS:-2}
 
 # name  sessions  messages  payload-bytes
@@ -48,11 +66,14 @@ loads=(
     "2KBx2000,50-sessions  50  2000   2048"
     "100KBx500,10-sessions 10   500 102400"
 )
+read -r -a chosen <<<"${LOADS:-0 1 2 3}"
 
 fail() { echo "smtp_receive.sh: $*" >&2; exit 1; }
 
 [[ $EUID -eq 0 ]] || fail "must run as root: Postfix's master starts as root"
-[[ -x $mailserver ]] || fail "no mailserver at $mailserver (build it: cmake --preset release && cmake --build --preset release)"
+for program in "${mailservers[@]}"; do
+    [[ -x $program ]] || fail "no mailserver at $program (build it: cmake --preset release && cmake --build --preset release)"
+done
 for tool in postfix postconf /usr/sbin/smtp-source python3; do
     command -v "$tool" >/dev/null || fail "$tool not found (apt-get install postfix python3)"
 done
@@ -60,16 +81,17 @@ id postfix >/dev/null 2>&1 || fail "no postfix user (the Debian package creates 
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtp_receive.XXXXXX")
 chmod 755 "$work" # the postfix user must reach its spool and mailboxes below it
-mailsteps_pid=
+mailsteps_pids=()
+mailsteps_ports=()
 postfix_started=
 
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    if [[ -n $mailsteps_pid ]]; then
-        kill -TERM "$mailsteps_pid" 2>/dev/null || true
-        wait "$mailsteps_pid" 2>/dev/null || true
-    fi
+    for pid in "${mailsteps_pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
     if [[ -n $postfix_started ]]; then
         local master
         master=$(tr -d ' ' <"$work/pf/spool/pid/master.pid" 2>/dev/null || true)
@@ -94,26 +116,32 @@ free_port() {
 }
 
 # One recipient per measured run, so that every run starts with an empty Maildir.
-max_runs=$(( ${#loads[@]} * rounds * 2 ))
+max_runs=$(( ${#loads[@]} * rounds * (${#mailservers[@]} + 1) ))
 
 # smtp-source's sessions all come from 127.0.0.1, more than the default --max-connections-per-address
 # (50) at moments; Postfix exempts $mynetworks (127.0.0.0/8 here) from its own per-client limit.
+# start_mailsteps N: starts mailservers[N] with its files under $work/msN.
 start_mailsteps() {
-    mkdir -p "$work/ms"
-    "$mailserver" --listen 127.0.0.1 --threads "$threads" --smtp-port 0 --pop3-port 0 \
-        --hostname mailsteps.bench.test --domain bench.test --maildir-root "$work/ms/mail" \
-        --queue-dir "$work/ms/queue" --users "$work/ms/users" --dns-server 127.0.0.1:53 \
+    local n=$1 ms=$work/ms$1 pid port
+    mkdir -p "$ms"
+    "${mailservers[$n]}" --listen 127.0.0.1 --threads "$threads" --smtp-port 0 --pop3-port 0 \
+        --hostname mailsteps.bench.test --domain bench.test --maildir-root "$ms/mail" \
+        --queue-dir "$ms/queue" --users "$ms/users" --dns-server 127.0.0.1:53 \
         --max-connections-per-address 1000 \
-        >"$work/ms/log" 2>&1 &
-    mailsteps_pid=$!
+        >"$ms/log" 2>&1 &
+    pid=$!
+    mailsteps_pids+=("$pid")
     for _ in $(seq 100); do
-        mailsteps_port=$(sed -n 's/.*listening on smtp 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/ms/log")
-        [[ -n $mailsteps_port ]] && return
-        kill -0 "$mailsteps_pid" 2>/dev/null || break
+        port=$(sed -n 's/.*listening on smtp 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$ms/log")
+        if [[ -n $port ]]; then
+            mailsteps_ports[$n]=$port
+            return
+        fi
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    cat "$work/ms/log" >&2
-    fail "mailsteps did not start"
+    cat "$ms/log" >&2
+    fail "${names[$n]} did not start"
 }
 
 start_postfix() {
@@ -258,23 +286,25 @@ EOF
 }
 
 run_number=0
-# run SERVER LOAD-INDEX: one measured run; appends "msgs/s" to results/SERVER.LOAD-INDEX.
+# run N|postfix LOAD-INDEX: one measured run of mailservers[N] or Postfix; appends "msgs/s" to
+# results/NAME.LOAD-INDEX.
 run() {
-    local server=$1 index=$2 name sessions messages bytes port maildir result rate sent
+    local server=$1 index=$2 label name sessions messages bytes port maildir result rate sent
     read -r name sessions messages bytes <<<"${loads[$index]}"
     run_number=$((run_number + 1))
-    if [[ $server == mailsteps ]]; then
-        port=$mailsteps_port maildir=$work/ms/mail/bench.test/r$run_number
+    if [[ $server == postfix ]]; then
+        label=postfix port=$postfix_port maildir=$work/pf/mail/r$run_number
     else
-        port=$postfix_port maildir=$work/pf/mail/r$run_number
+        label=${names[$server]} port=${mailsteps_ports[$server]} maildir=$work/ms$server/mail/bench.test/r$run_number
     fi
     if ! result=$(measure "$port" "$maildir" "$sessions" "$messages" "$bytes" "r$run_number@bench.test"); then
-        tail -n 5 "$work/ms/log" "$work/pf/maillog" >&2 # the work directory goes away on exit
-        fail "$server, $name: no result"
+        tail -n 5 "$work"/ms*/log "$work/pf/maillog" >&2 # the work directory goes away on exit
+        fail "$label, $name: no result"
     fi
     read -r rate sent <<<"$result"
-    printf '  %-10s %-22s %8s msgs/s  (smtp-source done after %ss)\n' "$server" "$name" "$rate" "$sent" >&2
-    echo "$rate" >>"$work/results/$server.$index"
+    printf '  %-10s %-22s %8s msgs/s  (smtp-source done after %ss; load average %s)\n' "$label" "$name" "$rate" \
+        "$sent" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+    echo "$rate" >>"$work/results/$label.$index"
     rm -rf "$maildir"
 }
 
@@ -283,33 +313,54 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 mkdir -p "$work/results"
 echo "work directory: $work ($(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }'))" >&2
 limit=$(physical_limit)
-start_mailsteps
+for n in "${!mailservers[@]}"; do
+    start_mailsteps "$n"
+    echo "${names[$n]}: ${mailservers[$n]} --threads $threads on 127.0.0.1:${mailsteps_ports[$n]}" >&2
+done
 start_postfix
-echo "mailsteps $mailserver --threads $threads on 127.0.0.1:$mailsteps_port;" \
-     "Postfix $(postconf -c "$work/pf/etc" -h mail_version) on 127.0.0.1:$postfix_port" >&2
+echo "Postfix $(postconf -c "$work/pf/etc" -h mail_version) on 127.0.0.1:$postfix_port" >&2
 
-# Warm-up, not counted: Postfix starts its daemons, both create their first Maildir.
-measure "$mailsteps_port" "$work/ms/mail/bench.test/r0" 10 50 2048 r0@bench.test >/dev/null ||
-    fail "mailsteps did not take the warm-up messages"
+# Warm-up, not counted: Postfix starts its daemons, every server creates its first Maildir.
+for n in "${!mailservers[@]}"; do
+    measure "${mailsteps_ports[$n]}" "$work/ms$n/mail/bench.test/r0" 10 50 2048 r0@bench.test >/dev/null ||
+        fail "${names[$n]} did not take the warm-up messages"
+done
 measure "$postfix_port" "$work/pf/mail/r0" 10 50 2048 r0@bench.test >/dev/null ||
     fail "Postfix did not deliver the warm-up messages"
 
+# The servers take turns within each round, the first one changing from round to round, so that
+# a change in the machine's load falls on all of them alike.
+servers=("${!mailservers[@]}" postfix)
 for round in $(seq "$rounds"); do
-    echo "round $round of $rounds" >&2
-    for index in "${!loads[@]}"; do
-        run mailsteps "$index"
-        run postfix "$index"
+    echo "round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+    for index in "${chosen[@]}"; do
+        for turn in "${!servers[@]}"; do
+            run "${servers[$(( (turn + round - 1) % ${#servers[@]} ))]}" "$index"
+        done
     done
 done
 
+# ratios A B: the ratios of the runs of A and B line by line (run k of one against run k of the other).
+ratios() { paste "$1" "$2" | awk '{ print $1 / $2 }'; }
+
 echo
 echo "SMTP receive, time until every message is in new/ ($(nproc) CPUs, mailsteps --threads $threads," \
-     "median of $rounds)"
-printf '%-22s %16s %16s %18s\n' load "mailsteps msgs/s" "Postfix msgs/s" "mailsteps/Postfix"
-for index in "${!loads[@]}"; do
-    read -r name _ <<<"${loads[$index]}"
-    ms=$(median <"$work/results/mailsteps.$index")
-    pf=$(median <"$work/results/postfix.$index")
-    printf '%-22s %16.1f %16.1f %18.2f\n' "$name" "$ms" "$pf" "$(awk -v a="$ms" -v b="$pf" 'BEGIN { print a / b }')"
+     "median of $rounds; ratio: the median of the rounds' ratios, and their range)"
+header=$(printf '%-22s %10s' load "Postfix")
+for name in "${names[@]}"; do
+    header+=$(printf ' %10s %20s' "$name" "$name/Postfix")
 done
+echo "$header"
+for index in "${chosen[@]}"; do
+    read -r name _ <<<"${loads[$index]}"
+    pf=$work/results/postfix.$index
+    line=$(printf '%-22s %10.1f' "$name" "$(median <"$pf")")
+    for label in "${names[@]}"; do
+        ms=$work/results/$label.$index
+        line+=$(printf ' %10.1f %7.2f (%.2f-%.2f)' "$(median <"$ms")" "$(ratios "$ms" "$pf" | median)" \
+            "$(ratios "$ms" "$pf" | sort -g | head -n 1)" "$(ratios "$ms" "$pf" | sort -g | tail -n 1)")
+    done
+    echo "$line"
+done
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 echo "physical limit: $limit write+fsync+rename+fsync(dir) of a 2 KB file per second, one thread"

@@ -1,5 +1,4 @@
-// Chapter 11 onwards (until part 2 of the re-cut moves it to the optimization chapter with the
-// disk threads): a Maildir file's name says its sizes, so that a reader need not open it.
+// Chapter 25: a Maildir file's name says its sizes, so that a reader need not open it.
 #include "maildir.hpp"
 
 #include "shared/testing/temp_dir.hpp"
