@@ -16,8 +16,8 @@ passwd-file with the same crypt(3) hash that `mailserver user add` stored. Insta
 
     tests/bench/pop3_mailbox.py [MAILSERVER ...] [--rounds 2] [--messages 10000] [--names sized|plain]
 
-By default chapter 24's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
-chapter 25's (made fast), both from build-release/; each is called chNN after its directory
+By default chapter 20's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
+chapter 21's (made fast), both from build-release/; each is called chNN after its directory
 (NN_topic), or by its directory's name.
 """
 import argparse
@@ -42,7 +42,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 def default_servers():
     plain = sorted(REPOSITORY.glob("chapters/24_*")) or [REPOSITORY / "chapters/12_pop3"]
     return [REPOSITORY / "build-release/chapters" / chapter / "mailserver"
-            for chapter in (plain[0].name, "25_optimization")]
+            for chapter in (plain[0].name, "21_optimization")]
 
 
 ADDRESS = "alice@localhost"

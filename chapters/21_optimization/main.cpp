@@ -1,4 +1,4 @@
-// Chapter 25: the complete mail server, made fast. Mail for our domains lands in Maildir
+// Chapter 21: the complete mail server, made fast. Mail for our domains lands in Maildir
 // folders, where POP3 clients read it; mail for others, from clients allowed to relay, is queued
 // and handed on.
 #include "demo.hpp"
@@ -32,7 +32,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 25: a mail server that receives, relays and serves POP3, made fast"};
+    CLI::App app{"mailsteps chapter 21: a mail server that receives, relays and serves POP3, made fast"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
