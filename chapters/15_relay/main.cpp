@@ -1,4 +1,4 @@
-// Chapter 11: the mail server becomes a client too. Mail for our domains lands in Maildir
+// Chapter 15: the mail server becomes a client too. Mail for our domains lands in Maildir
 // folders; mail for others, from clients allowed to relay, is queued and handed on.
 #include "dns_client.hpp"
 #include "relay.hpp"
@@ -26,7 +26,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 11: an SMTP server that delivers locally and relays"};
+    CLI::App app{"mailsteps chapter 15: an SMTP server that delivers locally and relays"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;

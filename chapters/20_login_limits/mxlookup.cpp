@@ -1,4 +1,4 @@
-// mxlookup: where does mail for a domain go? A DNS client built from scratch.
+// Chapter 14: mxlookup, where does mail for a domain go? A DNS client built from scratch.
 //
 //   mxlookup example.test --server 127.0.0.1:5353             the delivery plan
 //   mxlookup example.test --type MX --server 127.0.0.1:5353   one query, printed like dig
@@ -87,7 +87,7 @@ asio::awaitable<int> print_plan(dns::Name domain, dns::ClientOptions options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mxlookup: where does mail for DOMAIN go? A DNS client written from scratch."};
+    CLI::App app{"mailsteps chapter 14: mxlookup, where does mail for DOMAIN go? A DNS client written from scratch."};
     std::string domain_text;
     std::string type_text;
     std::string server_text;

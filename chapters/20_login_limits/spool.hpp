@@ -35,7 +35,7 @@ public:
     void clear();
 
     // Hands the text to `piece`, front to back, in pieces of at most 64 KB; stops at the first
-    // error `piece` returns, and returns it. Safe from another thread while nothing is appended.
+    // error `piece` returns, and returns it.
     using Piece = std::function<std::error_code(std::string_view)>;
     std::error_code read(const Piece& piece) const;
 

@@ -17,7 +17,7 @@ namespace dns {
 
 inline constexpr int max_cname_hops = 8;  // longer alias chains are treated as loops
 
-// RFC 5321 5.1 lets a client limit the alternatives it tries. The relay (chapter 11) tries at
+// RFC 5321 5.1 lets a client limit the alternatives it tries. The relay (chapter 15) tries at
 // most this many MX hosts, as Postfix's smtp_mx_session_limit does; mxlookup shows the same cut.
 inline constexpr std::size_t max_mx_hosts = 5;
 

@@ -16,7 +16,7 @@ passwd-file with the same crypt(3) hash that `mailserver user add` stored. Insta
 
     tests/bench/pop3_mailbox.py [MAILSERVER ...] [--rounds 2] [--messages 10000] [--names sized|plain]
 
-By default chapter 20's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
+By default chapter 20's mailserver (the plain one) and
 chapter 21's (made fast), both from build-release/; each is called chNN after its directory
 (NN_topic), or by its directory's name.
 """
@@ -40,7 +40,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def default_servers():
-    plain = sorted(REPOSITORY.glob("chapters/24_*")) or [REPOSITORY / "chapters/12_pop3"]
+    plain = sorted(REPOSITORY.glob("chapters/24_*")) or [REPOSITORY / "chapters/20_login_limits"]
     return [REPOSITORY / "build-release/chapters" / chapter / "mailserver"
             for chapter in (plain[0].name, "21_optimization")]
 

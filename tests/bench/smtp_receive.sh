@@ -3,7 +3,7 @@
 #
 #   tests/bench/smtp_receive.sh [path-to-mailserver ...]
 #
-# By default chapter 20's mailserver (the plain one; chapters/12_pop3 until the re-cut lands) and
+# By default chapter 20's mailserver (the plain one) and
 # chapter 21's (made fast), both from build-release/. Each is called chNN after its directory
 # (NN_topic), or by its directory's name.
 #
@@ -45,7 +45,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [[ $# -eq 0 ]]; then
     plain=$(ls -d "$repo"/chapters/24_* 2>/dev/null | head -n 1 || true)
-    plain=${plain:-$repo/chapters/12_pop3}
+    plain=${plain:-$repo/chapters/20_login_limits}
     set -- "$repo/build-release/chapters/$(basename "$plain")/mailserver" \
         "$repo/build-release/chapters/21_optimization/mailserver"
 fi

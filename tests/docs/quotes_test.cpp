@@ -16,7 +16,7 @@ namespace {
 
 const fs::path source_dir = MAILSTEPS_SOURCE_DIR;
 // The pages written to walk their diff so far (part 1 of the re-cut); part 2 brings the rest.
-const std::string last_walked_chapter = "14";
+const std::string last_walked_chapter = "21";
 
 std::vector<std::string> lines_of(const fs::path& path) {
     std::vector<std::string> lines;
@@ -47,11 +47,9 @@ std::vector<Quote> cpp_quotes(const fs::path& page) {
     return quotes;
 }
 
-// The old big chapters that part 2 of the re-cut replaces: their numbers are taken by the new
-// chapters, so they are left out here until they go.
-bool is_being_cut(const std::string& name) {
-    return name == "11_relay" || name == "12_pop3";
-}
+// The relay chapter of the course's first version, still to be cut into one-hour chapters: it
+// stands in the chain, but its page does not walk its code in quotes yet.
+bool is_being_cut(const std::string& name) { return name == "15_relay"; }
 
 bool contains_in_order(const std::vector<std::string>& file, const std::vector<std::string>& quote) {
     return !quote.empty() && std::search(file.begin(), file.end(), quote.begin(), quote.end()) != file.end();
@@ -63,12 +61,12 @@ TEST(Docs, EveryQuotedBlockIsInItsChapter) {
     std::size_t pages = 0;
     for (const auto& chapter : fs::directory_iterator(source_dir / "chapters")) {
         auto name = chapter.path().filename().string();
-        if (!chapter.is_directory() || !std::regex_match(name, std::regex(R"(\d\d_.+)")) || is_being_cut(name)) {
+        if (!chapter.is_directory() || !std::regex_match(name, std::regex(R"(\d\d_.+)"))) {
             continue;
         }
         auto page = source_dir / "docs" / (name + ".md");
         auto quotes = cpp_quotes(page);
-        if (name.substr(0, 2) <= last_walked_chapter) {
+        if (name.substr(0, 2) <= last_walked_chapter && !is_being_cut(name)) {
             EXPECT_GE(quotes.size(), 3U) << page << " should walk its chapter's code in ```cpp quotes";
         }
         std::vector<std::vector<std::string>> files;

@@ -23,17 +23,11 @@ std::string read_file(const fs::path& path) {
     return text.str();
 }
 
-// The old big chapters that part 2 of the re-cut replaces: their numbers are taken by the new
-// chapters, so they are left out here until they go.
-bool is_being_cut(const std::string& name) {
-    return name == "11_relay" || name == "12_pop3";
-}
-
 std::vector<fs::path> chapter_dirs() {
     std::vector<fs::path> dirs;
     for (const auto& entry : fs::directory_iterator(source_dir / "chapters")) {
         auto name = entry.path().filename().string();
-        if (entry.is_directory() && std::regex_match(name, std::regex(R"(\d\d_.+)")) && !is_being_cut(name)) {
+        if (entry.is_directory() && std::regex_match(name, std::regex(R"(\d\d_.+)"))) {
             dirs.push_back(entry.path());
         }
     }
