@@ -129,7 +129,7 @@ Name read_name(Reader& in) {
     std::size_t segment_start = pos;       // where the labels read since the last jump began
     std::optional<std::size_t> resume_at;  // set by the first pointer: the name's end in place
     int hops = 0;
-    Name name;  // every return hands back this one, so it is built in the caller's place (NRVO)
+    Name name;  // what every return hands back
 
     // A malformed name: record why and where, and leave the root as the result.
     auto fail = [&](const char* what, std::size_t offset) {

@@ -42,7 +42,6 @@ public:
 
 private:
     // Adds a label before the final zero octet; the caller has checked the 63 and 255 limits.
-    // Defined here so that read_name's loop can inline it.
     void append_label(std::span<const std::uint8_t> label) {
         const std::size_t at = length_ - 1;  // the zero octet that ended the name
         wire_[at] = static_cast<std::uint8_t>(label.size());

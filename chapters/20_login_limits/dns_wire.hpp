@@ -88,9 +88,8 @@ private:
         return true;
     }
 
-    // Only a bad packet gets here. Kept apart (and cold) so that need(), and with it every
-    // read above, stays small enough for the compiler to inline.
-    [[gnu::cold]] void truncated(const char* field) {
+    // Only a bad packet gets here.
+    void truncated(const char* field) {
         fail({std::string("truncated ") + field, offset_});
     }
 

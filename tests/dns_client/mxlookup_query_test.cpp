@@ -269,7 +269,7 @@ class MxlookupTimeout : public ::testing::TestWithParam<bool> {};  // over TCP o
 
 TEST_P(MxlookupTimeout, ServerThatNeverAnswersExitsThreeWithinTheTimeout) {
     SilentServer silent;
-    std::vector<std::string> args{"example.test", "--timeout", "1s"};
+    std::vector<std::string> args{"example.test", "--timeout", "3s"};
     if (GetParam()) {
         args.push_back("--tcp");
     }
@@ -278,9 +278,10 @@ TEST_P(MxlookupTimeout, ServerThatNeverAnswersExitsThreeWithinTheTimeout) {
     const auto elapsed = Clock::now() - start;
     EXPECT_EQ(result.exit_code, failed) << result.out << result.err;
     EXPECT_NE(result.err.find("timeout"), npos) << result.err;
-    // The timeout covers all attempts together: it waits that long, and not much longer.
-    EXPECT_GE(elapsed, 900ms);
-    EXPECT_LT(elapsed, 3s);
+    // The timeout covers all attempts together: it waits that long, and not twice as long (the
+    // margin is for a machine busy with other tests).
+    EXPECT_GE(elapsed, 2900ms);
+    EXPECT_LT(elapsed, 5500ms);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transport, MxlookupTimeout, ::testing::Bool(),
