@@ -44,9 +44,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [[ $# -eq 0 ]]; then
-    plain=$(ls -d "$repo"/chapters/24_* 2>/dev/null | head -n 1 || true)
-    plain=${plain:-$repo/chapters/20_login_limits}
-    set -- "$repo/build-release/chapters/$(basename "$plain")/mailserver" \
+    set -- "$repo/build-release/chapters/20_login_limits/mailserver" \
         "$repo/build-release/chapters/21_optimization/mailserver"
 fi
 mailservers=()
