@@ -278,10 +278,10 @@ TEST_P(MxlookupTimeout, ServerThatNeverAnswersExitsThreeWithinTheTimeout) {
     const auto elapsed = Clock::now() - start;
     EXPECT_EQ(result.exit_code, failed) << result.out << result.err;
     EXPECT_NE(result.err.find("timeout"), npos) << result.err;
-    // The timeout covers all attempts together: it waits that long, and not twice as long (the
-    // margin is for a machine busy with other tests).
+    // The timeout covers all attempts together: it waits that long, not the 9 s of three
+    // attempts of 3 s each (the margin is for a machine busy with other tests).
     EXPECT_GE(elapsed, 2900ms);
-    EXPECT_LT(elapsed, 5500ms);
+    EXPECT_LT(elapsed, 7s);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transport, MxlookupTimeout, ::testing::Bool(),
