@@ -1,4 +1,4 @@
-# Accounts: chapter 16 onwards. The users file (address:hash lines) read and re-read when it
+# Accounts: chapter 21 onwards. The users file (address:hash lines) read and re-read when it
 # changes, and SMTP refusing unknown local users once the file lists accounts.
 mailsteps_topic_test(accounts_unit_tests SOURCES accounts/users_test.cpp)
 mailsteps_dialogs(SERVER mailserver PROTOCOL smtp)

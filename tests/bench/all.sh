@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 cmake --preset release >/dev/null
 cmake --build --preset release --parallel "$(nproc)" >/dev/null
 
-# Chapters 20 (plain) and 25 (made fast) side by side, against Postfix and Dovecot.
+# Chapters 25 (plain) and 25 (made fast) side by side, against Postfix and Dovecot.
 echo "== SMTP receive against Postfix"
 ROUNDS=${ROUNDS:-5} tests/bench/smtp_receive.sh
 echo "== POP3, 10,000 messages against Dovecot, names with their sizes (as delivered)"
@@ -24,5 +24,5 @@ tests/bench/idle_connections.py --count 1000
 echo "== SMTP sessions in the middle of a big DATA"
 tests/bench/data_memory.py --count 200 --megabytes 5
 echo "== microbenchmarks"
-build-release/tests/bench/ch21_benchmarks --benchmark_min_time=1 --benchmark_repetitions=3 \
+build-release/tests/bench/ch26_benchmarks --benchmark_min_time=1 --benchmark_repetitions=3 \
     --benchmark_report_aggregates_only=true

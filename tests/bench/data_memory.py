@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Resident memory per SMTP session in the middle of a big DATA, for chapter 21's mailserver.
+"""Resident memory per SMTP session in the middle of a big DATA, for chapter 26's mailserver.
 
 Starts the server on 127.0.0.1 (every port 0, every file in a temporary directory), opens
 COUNT sessions, has each send MEGABYTES of a message after DATA without ending it, and

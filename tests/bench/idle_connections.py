@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Resident memory per idle SMTP connection of chapter 21's mailserver.
+"""Resident memory per idle SMTP connection of chapter 26's mailserver.
 
 Starts the server on 127.0.0.1 (every port 0, every file in a temporary directory), opens
 COUNT connections that each read the 220 greeting and then say nothing, and prints the

@@ -1,11 +1,11 @@
-"""Chapter 21's mailserver as the benchmark scripts start it: on 127.0.0.1, every port 0,
+"""Chapter 26's mailserver as the benchmark scripts start it: on 127.0.0.1, every port 0,
 every file in a temporary directory, and no connection limit in the way."""
 import re
 import subprocess
 import sys
 from pathlib import Path
 
-DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/21_optimization/mailserver"
+DEFAULT_SERVER = Path(__file__).resolve().parents[2] / "build-release/chapters/26_optimization/mailserver"
 
 
 def resident_kb(pid):

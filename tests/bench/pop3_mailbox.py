@@ -16,8 +16,8 @@ passwd-file with the same crypt(3) hash that `mailserver user add` stored. Insta
 
     tests/bench/pop3_mailbox.py [MAILSERVER ...] [--rounds 2] [--messages 10000] [--names sized|plain]
 
-By default chapter 20's mailserver (the plain one) and
-chapter 21's (made fast), both from build-release/; each is called chNN after its directory
+By default chapter 25's mailserver (the plain one) and
+chapter 26's (made fast), both from build-release/; each is called chNN after its directory
 (NN_topic), or by its directory's name.
 """
 import argparse
@@ -41,7 +41,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 def default_servers():
     return [REPOSITORY / "build-release/chapters" / chapter / "mailserver"
-            for chapter in ("20_login_limits", "21_optimization")]
+            for chapter in ("25_login_limits", "26_optimization")]
 
 
 ADDRESS = "alice@localhost"

@@ -3,8 +3,8 @@
 #
 #   tests/bench/smtp_receive.sh [path-to-mailserver ...]
 #
-# By default chapter 20's mailserver (the plain one) and
-# chapter 21's (made fast), both from build-release/. Each is called chNN after its directory
+# By default chapter 25's mailserver (the plain one) and
+# chapter 26's (made fast), both from build-release/. Each is called chNN after its directory
 # (NN_topic), or by its directory's name.
 #
 # Environment: ROUNDS (default 5), LOADS (the loads to run, by index in `loads` below; default
@@ -25,8 +25,8 @@
 #              afterwards: qmgr renames it to active/; virtual(8) writes tmp/NAME,
 #              fsync(file), link to new/NAME (no directory fsync)                       -> 1 fsync
 # Both are 2 fsyncs a message. mailsteps writes the message once, from the SMTP session itself:
-# chapter 20 on the network thread that runs the session (--threads, so at most 2 fsyncs in flight),
-# chapter 21 on one of its --disk-threads (16, so up to 16 in flight); Postfix writes it twice, from
+# chapter 25 on the network thread that runs the session (--threads, so at most 2 fsyncs in flight),
+# chapter 26 on one of its --disk-threads (16, so up to 16 in flight); Postfix writes it twice, from
 # up to 100 smtpd/cleanup and 20 virtual processes at once.
 #
 # The Postfix instance lives entirely in the work directory: main.cf and master.cf written here
@@ -44,8 +44,8 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 if [[ $# -eq 0 ]]; then
-    set -- "$repo/build-release/chapters/20_login_limits/mailserver" \
-        "$repo/build-release/chapters/21_optimization/mailserver"
+    set -- "$repo/build-release/chapters/25_login_limits/mailserver" \
+        "$repo/build-release/chapters/26_optimization/mailserver"
 fi
 mailservers=()
 names=()

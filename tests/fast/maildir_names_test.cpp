@@ -1,4 +1,4 @@
-// Chapter 21: a Maildir file's name says its sizes, so that a reader need not open it.
+// Chapter 26: a Maildir file's name says its sizes, so that a reader need not open it.
 #include "maildir.hpp"
 
 #include "shared/testing/temp_dir.hpp"

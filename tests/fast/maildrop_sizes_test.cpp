@@ -1,4 +1,4 @@
-// Chapter 21: a Maildir name that says the message's size (",W=") spares the maildrop reading
+// Chapter 26: a Maildir name that says the message's size (",W=") spares the maildrop reading
 // the file when a session starts.
 #include "maildrop.hpp"
 

@@ -1,4 +1,4 @@
-// Chapter 21: checking a password (crypt(3), slow on purpose) runs on a disk thread, so the
+// Chapter 26: checking a password (crypt(3), slow on purpose) runs on a disk thread, so the
 // network thread goes on answering other sessions meanwhile.
 #include "shared/testing/chapter.hpp"
 #include "shared/testing/client.hpp"
@@ -27,7 +27,7 @@ std::string ask(LineClient& client, const std::string& line) {
 
 // crypt(3) takes tens of milliseconds of CPU (about 30 here): with one network thread, another
 // session is answered again and again while a password is checked (50 to 100 NOOPs here). When
-// it ran on the network thread (chapter 20), it held every answer back until it ended, and only
+// it ran on the network thread (chapter 25), it held every answer back until it ended, and only
 // 4 to 6 NOOPs fitted between its end and the login's answer. On a machine busy with other
 // tests the count can dip (19 once in CI), so alice logs in up to three times and the best
 // count counts.

@@ -1,4 +1,4 @@
-# Making it fast (chapter 21): file work and crypt(3) on disk threads, and what run() promises
+# Making it fast (chapter 26): file work and crypt(3) on disk threads, and what run() promises
 # about them; sizes in Maildir names, written at delivery and read by the maildrop.
 mailsteps_topic_test(server_disk_tests SOURCES fast/server_disk_test.cpp)
 mailsteps_topic_test(maildir_names_tests SOURCES fast/maildir_names_test.cpp fast/maildrop_sizes_test.cpp)

@@ -2,8 +2,8 @@
 // message on its way out (RETR, and TOP with the first octet as its count of lines). Every
 // property below is one the server relies on; a violation aborts.
 //
-// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch21_pop3_fuzz`,
-// then `build-fuzz/tests/ch21_pop3_fuzz DIR -max_total_time=N`, with DIR seeded by
+// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch26_pop3_fuzz`,
+// then `build-fuzz/tests/ch26_pop3_fuzz DIR -max_total_time=N`, with DIR seeded by
 // `tests/fuzz_seeds.py pop3 DIR` from the dialog scripts.
 
 #include "pop3_command.hpp"

@@ -1,4 +1,4 @@
-# POP3: chapter 19 onwards. Unit tests of the command parser and of logging in (crypt(3)
+# POP3: chapter 24 onwards. Unit tests of the command parser and of logging in (crypt(3)
 # verification, Users::authenticate); dialog scripts; end-to-end tests with real clients
 # (Python's poplib, curl, fetchmail, mutt) and hostile ones.
 mailsteps_topic_test(pop3_unit_tests SOURCES pop3/pop3_command_test.cpp pop3/login_test.cpp)

@@ -1,7 +1,6 @@
-// Chapter 19: the mail server serves POP3. Mail for our domains lands in Maildir folders, where
-// POP3 clients read it; mail for others, from clients allowed to relay, is queued and handed on.
+// Chapter 22: `mailserver user` manages the accounts. Mail for our domains lands in Maildir
+// folders; mail for others, from clients allowed to relay, is queued and handed on.
 #include "dns_client.hpp"
-#include "pop3_session.hpp"
 #include "relay.hpp"
 #include "relay_network.hpp"
 #include "retry_schedule.hpp"
@@ -29,14 +28,13 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 19: a mail server that receives, relays and serves POP3"};
+    CLI::App app{"mailsteps chapter 22: an SMTP server with accounts, managed with `mailserver user`"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
     std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
     std::string dns_server;
     std::string retry_schedule(relay::default_retry_schedule);
-    pop3::Options pop3;
     std::filesystem::path users_file = "./var/users";
     mailsteps::add_server_options(app, server_options);
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
@@ -72,10 +70,7 @@ int main(int argc, char** argv) {
     app.add_option("--max-outbound", relay_options.max_outbound, "Messages being relayed at once")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
-    app.add_option("--pop3-port", pop3.port, "POP3 port (0: the OS picks)")->capture_default_str();
     app.add_option("--users", users_file, "The accounts, managed with `mailserver user`")->capture_default_str();
-    mailsteps::add_duration_option(app, "--pop3-timeout", pop3.idle_timeout,
-                                   "Log out a POP3 client silent this long (RFC 1939: at least 10m)");
     auto user_command = accounts::add_user_command(app);
 
     return mailsteps::run_program(app, argc, argv, [&] {
@@ -84,9 +79,6 @@ int main(int argc, char** argv) {
         }
         accounts::Users users(users_file, [](const std::string& problem) { mailsteps::Logger().error(problem); });
         smtp.users = &users;
-        pop3.users = &users;
-        pop3.maildir_root = smtp.maildir_root;
-        pop3.default_domain = smtp.domains.front();
         for (const auto& network : relay_networks) {
             smtp.relay_networks.push_back(*relay::parse_network(network));
         }
@@ -105,8 +97,6 @@ int main(int argc, char** argv) {
         relay_options.self =
             server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",
                           [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });
-        server.listen("pop3", pop3.port, "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
-                      [&](mailsteps::LineStream& client) { return pop3::pop3_session(client, pop3); });
         outbound.emplace(server.context(), relay_options, smtp);
         smtp.relay = &*outbound;
         outbound->start();

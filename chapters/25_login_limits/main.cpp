@@ -1,6 +1,9 @@
-// Chapter 18: a Maildir read as a POP3 maildrop. Mail for our domains lands in Maildir
-// folders; mail for others, from clients allowed to relay, is queued and handed on.
+// Chapter 25: the complete mail server. Mail for our domains lands in Maildir folders, where
+// POP3 clients read it; mail for others, from clients allowed to relay, is queued and handed on.
+#include "demo.hpp"
 #include "dns_client.hpp"
+#include "login_throttle.hpp"
+#include "pop3_session.hpp"
 #include "relay.hpp"
 #include "relay_network.hpp"
 #include "retry_schedule.hpp"
@@ -28,14 +31,18 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 18: an SMTP server with accounts, and their Maildirs as POP3 maildrops"};
+    CLI::App app{"mailsteps chapter 25: a mail server that receives, relays and serves POP3"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
     std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
     std::string dns_server;
     std::string retry_schedule(relay::default_retry_schedule);
+    pop3::Options pop3;
     std::filesystem::path users_file = "./var/users";
+    int max_address_failures = 10;
+    mailsteps::Duration address_failure_window = std::chrono::minutes(15);
+    bool demo = false;
     mailsteps::add_server_options(app, server_options);
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
     app.add_option("--hostname", smtp.hostname, "This server's name, for the greeting and Received: headers")
@@ -70,15 +77,42 @@ int main(int argc, char** argv) {
     app.add_option("--max-outbound", relay_options.max_outbound, "Messages being relayed at once")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
+    app.add_option("--pop3-port", pop3.port, "POP3 port (0: the OS picks)")->capture_default_str();
     app.add_option("--users", users_file, "The accounts, managed with `mailserver user`")->capture_default_str();
+    mailsteps::add_duration_option(app, "--pop3-timeout", pop3.idle_timeout,
+                                   "Log out a POP3 client silent this long (RFC 1939: at least 10m)");
+    mailsteps::add_duration_option(app, "--login-failure-delay", pop3.login_failure_delay,
+                                   "Wait this long before answering a wrong password");
+    app.add_option("--max-login-failures", pop3.max_login_failures, "Close a POP3 connection after this many")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--max-address-failures", max_address_failures,
+                   "Refuse POP3 logins from an address after this many failures within --address-failure-window")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    mailsteps::add_duration_option(app, "--address-failure-window", address_failure_window,
+                                   "How long an address's failed logins count");
+    app.add_flag("--demo", demo,
+                 "Create the account demo@<first --domain>, password demo, with sample mail (once; it stays in"
+                 " --users, and with an account in it, mail for unknown local users is refused)");
     auto user_command = accounts::add_user_command(app);
 
     return mailsteps::run_program(app, argc, argv, [&] {
         if (user_command.command->parsed()) {
             return accounts::run_user_command(user_command, users_file);
         }
+        if (demo) {
+            if (auto error = demo::add_demo_account(users_file, smtp.maildir_root, smtp.domains.front(), smtp.hostname)) {
+                throw std::runtime_error(*error);
+            }
+        }
         accounts::Users users(users_file, [](const std::string& problem) { mailsteps::Logger().error(problem); });
         smtp.users = &users;
+        pop3.users = &users;
+        pop3::LoginThrottle throttle(max_address_failures, address_failure_window);
+        pop3.throttle = &throttle;
+        pop3.maildir_root = smtp.maildir_root;
+        pop3.default_domain = smtp.domains.front();
         for (const auto& network : relay_networks) {
             smtp.relay_networks.push_back(*relay::parse_network(network));
         }
@@ -97,6 +131,8 @@ int main(int argc, char** argv) {
         relay_options.self =
             server.listen("smtp", smtp.port, "421 4.3.2 " + smtp.hostname + " Too many connections, try again later\r\n",
                           [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });
+        server.listen("pop3", pop3.port, "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
+                      [&](mailsteps::LineStream& client) { return pop3::pop3_session(client, pop3); });
         outbound.emplace(server.context(), relay_options, smtp);
         smtp.relay = &*outbound;
         outbound->start();

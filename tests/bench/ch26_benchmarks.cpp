@@ -1,4 +1,4 @@
-// Microbenchmarks of chapter 21's hot paths: the work per DNS answer, per SMTP command and per
+// Microbenchmarks of chapter 26's hot paths: the work per DNS answer, per SMTP command and per
 // octet of mail, on the inputs a real server sees. Each checks its input once before timing it.
 
 #include "dns/packets.hpp"

@@ -1,4 +1,4 @@
-// Chapter 16: accounts, and mail only for them. Mail for our domains lands in Maildir
+// Chapter 21: accounts, and mail only for them. Mail for our domains lands in Maildir
 // folders; mail for others, from clients allowed to relay, is queued and handed on.
 #include "dns_client.hpp"
 #include "relay.hpp"
@@ -27,7 +27,7 @@ template <class Parse> CLI::Validator parses_as(std::string description, Parse p
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"mailsteps chapter 16: an SMTP server that delivers only to its accounts, and relays"};
+    CLI::App app{"mailsteps chapter 21: an SMTP server that delivers only to its accounts, and relays"};
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
