@@ -187,7 +187,7 @@ TEST_P(MxDialogs, Play) {
     MxDialog dialog = load(GetParam());
     dns::tests::Dnsmasq dns({"--mx-host=example.test,mx.example.test,10", "--host-record=mx.example.test,127.0.0.1"});
     FakeMx mx;
-    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server", dns.server(),
+    std::vector<std::string> args{"--relay-network", "127.0.0.1", "--dns-server", dns.server(),
                                   "--relay-port",    std::to_string(mx.port())};
     args.insert(args.end(), dialog.args.begin(), dialog.args.end());
     ChapterServer server(args);

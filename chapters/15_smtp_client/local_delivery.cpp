@@ -24,6 +24,15 @@ std::string rfc5322_date(std::time_t time) {
     return text.data();
 }
 
+// RFC 5321 4.2.5: a message answered with a temporary failure must not be delivered; the client
+// keeps it and tries again, so a copy left behind would arrive twice.
+void take_back(const std::vector<std::filesystem::path>& stored) {
+    for (const auto& file : stored) {
+        std::error_code ignored;
+        std::filesystem::remove(file, ignored);
+    }
+}
+
 } // namespace
 
 std::string received_header(const Envelope& envelope, const Mailbox* recipient, std::string_view hostname,
@@ -44,8 +53,7 @@ std::string trace_headers(const Envelope& envelope, const Mailbox& recipient, st
 }
 
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope,
-                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id,
-                                std::vector<std::filesystem::path>* stored) {
+                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id) {
     std::time_t now = std::time(nullptr);
     std::vector<std::filesystem::path> copies; // in new/ so far
     for (const Mailbox& recipient : envelope.recipients) {
@@ -63,17 +71,7 @@ std::error_code deliver_locally(const std::filesystem::path& root, const Envelop
         }
         copies.push_back(*maildir / "new" / std::get<mailsteps::Delivered>(result).file_name);
     }
-    if (stored) {
-        *stored = std::move(copies);
-    }
     return {};
-}
-
-void take_back(const std::vector<std::filesystem::path>& stored) {
-    for (const auto& file : stored) {
-        std::error_code ignored;
-        std::filesystem::remove(file, ignored);
-    }
 }
 
 } // namespace smtp

@@ -15,7 +15,7 @@
 
 namespace smtp {
 
-// RFC 5321 2.3.1: the envelope of one message, and where it came from.
+// RFC 5321 2.3.1: the envelope of one message, and the client that brought it.
 struct Envelope {
     std::optional<Mailbox> sender; // nullopt: the null reverse-path <>
     std::vector<Mailbox> recipients;
@@ -26,16 +26,9 @@ struct Envelope {
 
 // Delivers `text` (the data as received, with LF line ends) into each recipient's Maildir
 // under `root`, each copy starting with Return-Path: and Received: headers. Every copy or none:
-// on the first error the copies already stored are taken back, and the error is returned. On
-// success the files stored in new/ are put in `stored`, if given, for take_back().
+// on the first error the copies already stored are taken back, and the error is returned.
 std::error_code deliver_locally(const std::filesystem::path& root, const Envelope& envelope,
-                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id,
-                                std::vector<std::filesystem::path>* stored = nullptr);
-
-// Removes copies deliver_locally() stored: when the rest of the message could not be accepted.
-// RFC 5321 4.2.5: a message answered with a temporary failure must not be delivered; the client
-// keeps it and tries again, so a copy left behind would arrive twice.
-void take_back(const std::vector<std::filesystem::path>& stored);
+                                const mailsteps::Spool& text, std::string_view hostname, std::string_view id);
 
 // RFC 5321 4.4: the Received: header every server adds; `for` names the recipient if there is one.
 std::string received_header(const Envelope& envelope, const Mailbox* recipient, std::string_view hostname,

@@ -2,7 +2,6 @@
 // folders; mail for others, from clients allowed to relay, goes straight on to their MX host.
 #include "dns_client.hpp"
 #include "relay.hpp"
-#include "relay_network.hpp"
 #include "server.hpp"
 #include "smtp_session.hpp"
 
@@ -28,7 +27,7 @@ int main(int argc, char** argv) {
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
-    std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
+    std::vector<std::string> relay_clients{"127.0.0.1", "::1"};
     std::string dns_server;
     mailsteps::add_server_options(app, server_options);
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
@@ -49,13 +48,12 @@ int main(int argc, char** argv) {
     app.add_option("--dns-server", dns_server, "Name server as HOST:PORT (default: those in /etc/resolv.conf)")
         ->check(parses_as("HOST:PORT", dns::parse_server));
     app.add_option("--relay-port", relay_options.port, "Port of the MX hosts we relay to")->capture_default_str();
-    app.add_option("--relay-network", relay_networks, "Clients in this CIDR block may relay (repeatable)")
-        ->check(parses_as("an address block like 192.0.2.0/24", relay::parse_network))
+    app.add_option("--relay-network", relay_clients, "A client at this address may relay (repeatable)")
         ->capture_default_str();
 
     return mailsteps::run_program(app, argc, argv, [&] {
-        for (const auto& network : relay_networks) {
-            smtp.relay_networks.push_back(*relay::parse_network(network));
+        for (const auto& address : relay_clients) {
+            smtp.relay_clients.push_back(asio::ip::make_address(address));
         }
         relay_options.dns_servers = dns_server.empty() ? dns::read_resolv_conf()
                                                        : std::vector{*dns::parse_server(dns_server)};

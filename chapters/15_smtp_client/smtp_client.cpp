@@ -10,8 +10,6 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
-#include <algorithm>
-
 namespace relay {
 namespace {
 
@@ -25,12 +23,6 @@ using namespace asio::experimental::awaitable_operators;
 constexpr std::size_t max_reply_line = 2048;  // RFC 5321 4.5.3.1.5 says 512; servers are not all that strict
 constexpr std::size_t max_reply_lines = 100;  // a reply is a few lines, not an endless stream
 constexpr std::size_t data_chunk = 64 * 1024; // the message goes out in writes of about this size
-
-// The extensions we use, from the EHLO reply.
-struct Extensions {
-    bool size = false;           // RFC 1870: MAIL FROM takes SIZE=
-    bool eight_bit_mime = false; // RFC 6152: MAIL FROM takes BODY=8BITMIME
-};
 
 // RFC 5321 4.2: Reply-line = *( Reply-code "-" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF
 struct ReplyLine {
@@ -55,22 +47,6 @@ std::optional<ReplyLine> parse_reply_line(std::string_view line) {
     return ReplyLine{code, line[3] == ' ', line.substr(4)};
 }
 
-// RFC 5321 4.1.1.1: the first line of an EHLO reply names the server, each further line
-// starts with an extension keyword; keywords are case-insensitive (2.4).
-Extensions parse_extensions(std::string_view ehlo_text) {
-    Extensions extensions;
-    auto lf = ehlo_text.find('\n');
-    while (lf != std::string_view::npos) {
-        ehlo_text.remove_prefix(lf + 1);
-        lf = ehlo_text.find('\n');
-        auto line = ehlo_text.substr(0, lf);
-        auto keyword = line.substr(0, line.find(' '));
-        extensions.size |= mailsteps::equals_ci(keyword, "SIZE");
-        extensions.eight_bit_mime |= mailsteps::equals_ci(keyword, "8BITMIME");
-    }
-    return extensions;
-}
-
 // Takes the next line off the front of `rest`, without its line end. The text is stored
 // with LF ends; a CR already before the LF belongs to the line end, so it is not doubled.
 std::string_view take_line(std::string_view& rest) {
@@ -81,19 +57,6 @@ std::string_view take_line(std::string_view& rest) {
         line.remove_suffix(1);
     }
     return line;
-}
-
-// RFC 1870 3: the size as sent, CRLFs included, without the stuffing dots or the final dot.
-std::size_t wire_size(std::string_view text) {
-    std::size_t size = 0;
-    for (std::string_view rest = text; !rest.empty();) {
-        size += take_line(rest).size() + 2;
-    }
-    return size;
-}
-
-bool has_eight_bit(std::string_view text) {
-    return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
 }
 
 bool is_positive(const Reply& reply) { return reply.code >= 200 && reply.code < 400; }
@@ -134,19 +97,14 @@ private:
         if (!is_positive(greeting)) {
             co_return greeting;
         }
-        auto hello = co_await say_hello();
+        // RFC 5321 4.1.1.1 (chapter 20 falls back to HELO for a server that refuses EHLO).
+        auto hello = co_await command("EHLO " + options_.hostname, 2, options_.command_timeout);
         if (!is_positive(hello)) {
             co_return hello;
         }
-        // RFC 6152 3: 8-bit data only to a server that announced 8BITMIME. We do not convert the
-        // message to 7 bits (RFC 6152 allows either); like Postfix with disable_mime_output_conversion,
-        // we give it back to its sender with RFC 3463's 5.6.3, "conversion required but not supported".
-        if (has_eight_bit(text) && !extensions_.eight_bit_mime) {
-            attempt.lacks_8bitmime = true;
-            co_return Reply{554, "5.6.3 Conversion required but not supported: the message has 8-bit data and the "
-                                 "server did not announce 8BITMIME"};
-        }
-        auto mail = co_await command(mail_from(sender, text), 2, options_.command_timeout);
+        // RFC 5321 4.1.1.2; a null reverse-path <> (4.5.5) passes on as it came.
+        auto mail = co_await command("MAIL FROM:<" + (sender ? to_string(*sender) : "") + ">", 2,
+                                     options_.command_timeout);
         if (!is_positive(mail)) {
             co_return mail;
         }
@@ -169,30 +127,6 @@ private:
         co_await send_message(text);
         // RFC 5321 4.1.1.4: this one reply is the outcome for every accepted recipient.
         co_return co_await read_reply("the reply to the message", 2, options_.data_end_timeout);
-    }
-
-    // RFC 5321 4.1.1.1 and 3.2: EHLO, and HELO for a server that refuses it.
-    asio::awaitable<Reply> say_hello() {
-        auto reply = co_await command("EHLO " + options_.hostname, 2, options_.command_timeout);
-        if (reply.code / 100 == 5) {
-            co_return co_await command("HELO " + options_.hostname, 2, options_.command_timeout);
-        }
-        if (reply.code / 100 == 2) {
-            extensions_ = parse_extensions(reply.text);
-        }
-        co_return reply;
-    }
-
-    // RFC 5321 4.1.1.2, with RFC 1870 SIZE= and RFC 6152 BODY=8BITMIME where the server knows them.
-    std::string mail_from(const std::optional<smtp::Mailbox>& sender, std::string_view text) const {
-        std::string line = "MAIL FROM:<" + (sender ? to_string(*sender) : "") + ">";
-        if (extensions_.size) {
-            line += " SIZE=" + std::to_string(wire_size(text));
-        }
-        if (extensions_.eight_bit_mime && has_eight_bit(text)) {
-            line += " BODY=8BITMIME";
-        }
-        return line;
     }
 
     // RFC 5321 4.5.2 and 2.3.8: CRLF line ends, a dot doubled at the start of a line, then
@@ -282,7 +216,6 @@ private:
 
     LineStream& server_;
     const ClientOptions& options_;
-    Extensions extensions_; // none until EHLO says otherwise
 };
 
 } // namespace

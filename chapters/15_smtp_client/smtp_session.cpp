@@ -68,8 +68,8 @@ std::string new_message_id() {
     return id;
 }
 
-// HELO/EHLO names go into Received: headers, so only printable text without spaces or the
-// parentheses that delimit the header's comments.
+// HELO/EHLO names end up in the Received: headers of stored mail, so only printable text
+// without spaces or the parentheses that delimit the header's comments.
 bool is_acceptable_client_name(std::string_view name) {
     return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
         return c > ' ' && c < 0x7f && c != '(' && c != ')';
@@ -80,7 +80,8 @@ class Session {
 public:
     Session(LineStream& client, const Options& options)
         : client_(client), options_(options),
-          may_relay_(options.relay && relay::contains(options.relay_networks, client.remote_endpoint().address())) {
+          may_relay_(options.relay && std::find(options.relay_clients.begin(), options.relay_clients.end(),
+                                                  client.remote_endpoint().address()) != options.relay_clients.end()) {
         envelope_.client_address = client.remote_endpoint().address();
     }
 
@@ -200,10 +201,12 @@ private:
         if (!local && recipient.domain.starts_with('[')) { // no MX to look up for an address literal
             return {550, {"5.1.2 Relaying to address literals is not supported"}};
         }
-        if (!local && std::any_of(envelope_.recipients.begin(), envelope_.recipients.end(), [&](const Mailbox& r) {
-                return !is_local(r.domain) && !mailsteps::equals_ci(r.domain, recipient.domain);
-            })) { // one MX conversation per message; RFC 5321 4.5.3.1.10: the client sends the rest later
-            return {452, {"4.5.3 One remote domain per message: send this recipient in another transaction"}};
+        if (!envelope_.recipients.empty() && !(local ? is_local(envelope_.recipients.front().domain)
+                                                     : mailsteps::equals_ci(envelope_.recipients.front().domain,
+                                                                            recipient.domain))) {
+            // One destination per message, our mailboxes or one other domain, until chapter 16's
+            // queue. RFC 5321 4.5.3.1.10: a client sends the rest in another transaction.
+            return {452, {"4.5.3 One destination per message: send this recipient in another transaction"}};
         }
         if (local && !mailsteps::mailbox_path(options_.maildir_root, recipient.domain, recipient.local_part)) {
             return {553, {"5.1.3 Mailbox name not allowed"}};
@@ -245,67 +248,57 @@ private:
                 co_return std::nullopt;
             }
         }
-        Reply reply = co_await accept(message);
+        // A message for another domain, received whole, goes straight on to its MX host.
+        bool remote = !is_local(envelope_.recipients.front().domain);
+        Reply reply = remote && message.problem() == MessageBuilder::Problem::none ? co_await relay(message)
+                                                                                   : accept(message);
         reset(); // RFC 5321 4.1.1.4: the transaction is over, whatever the outcome
         co_return reply;
     }
 
-    asio::awaitable<Reply> accept(const MessageBuilder& message) {
+    Reply accept(const MessageBuilder& message) {
         switch (message.problem()) {
         case MessageBuilder::Problem::too_big:
-            co_return Reply{552, {"5.3.4 Message size exceeds the limit of " +
-                                  std::to_string(options_.max_message_size) + " octets"}};
+            return {552, {"5.3.4 Message size exceeds the limit of " + std::to_string(options_.max_message_size) +
+                          " octets"}};
         case MessageBuilder::Problem::line_too_long: // RFC 5321 4.3.2: 554 is a reply to the end of DATA
-            co_return Reply{554, {"5.6.0 Message refused: a line is longer than 1000 octets (RFC 5321 4.5.3.1.6)"}};
+            return {554, {"5.6.0 Message refused: a line is longer than 1000 octets (RFC 5321 4.5.3.1.6)"}};
         case MessageBuilder::Problem::bare_line_end:
-            co_return Reply{554, {"5.6.0 Message refused: bare CR or LF in the data (RFC 5321 2.3.8)"}};
+            return {554, {"5.6.0 Message refused: bare CR or LF in the data (RFC 5321 2.3.8)"}};
         case MessageBuilder::Problem::not_stored:
             client_.log().error("receiving a message failed: ", message.storage_error().message());
-            co_return not_stored(message.storage_error(), "Receiving the message failed");
+            return not_stored(message.storage_error(), "Receiving the message failed");
         case MessageBuilder::Problem::none: break;
         }
         std::string id = new_message_id();
         std::string sender = envelope_.sender ? to_string(*envelope_.sender) : "";
-        Envelope local = envelope_;
-        Envelope remote = envelope_;
-        std::erase_if(local.recipients, [&](const Mailbox& r) { return !is_local(r.domain); });
-        std::erase_if(remote.recipients, [&](const Mailbox& r) { return is_local(r.domain); });
-        // The reply 250 goes out only after every local copy is on disk and the rest is queued.
-        // Local copies first: if they fail, the client's retry duplicates nothing remote. If
-        // queueing fails after them, they are taken back, for the 451 means "not delivered".
-        std::vector<std::filesystem::path> stored;
-        if (!local.recipients.empty()) {
-            auto error = deliver_locally(options_.maildir_root, local, message.text(), options_.hostname, id, &stored);
-            if (error) {
-                client_.log().error("id=", id, " from=<", sender, "> local delivery failed: ", error.message());
-                co_return not_stored(error, "Local delivery failed");
-            }
+        // The reply 250 goes out only after every copy is on disk.
+        if (auto error = deliver_locally(options_.maildir_root, envelope_, message.text(), options_.hostname, id)) {
+            client_.log().error("id=", id, " from=<", sender, "> local delivery failed: ", error.message());
+            return not_stored(error, "Local delivery failed");
         }
-        if (!remote.recipients.empty()) {
-            auto reply = co_await relay_now(remote, message, id);
-            client_.log().info("id=", id, " from=<", sender, "> relayed: ", reply.code, " ", reply.text);
-            if (reply.code / 100 != 2) {
-                take_back(stored);
-                co_return Reply{reply.code, split_lines(reply.text)};
-            }
-        }
-        client_.log().info("id=", id, " from=<", sender, "> local=", local.recipients.size(),
-                           " relayed=", remote.recipients.size(), " size=", message.text().size(), " status=accepted");
-        co_return Reply{250, {"2.0.0 Ok: queued as " + id}};
+        client_.log().info("id=", id, " from=<", sender, "> recipients=", envelope_.recipients.size(),
+                           " size=", message.text().size(), " status=delivered");
+        return {250, {"2.0.0 Ok: queued as " + id}};
     }
 
-    // RFC 5321 4.4: the message goes on with our Received: header on top.
-    asio::awaitable<relay::Reply> relay_now(const Envelope& remote, const MessageBuilder& message, const std::string& id) {
-        const Mailbox* only = remote.recipients.size() == 1 ? &remote.recipients.front() : nullptr;
-        std::string text = received_header(remote, only, options_.hostname, id, std::time(nullptr));
+    // RFC 5321 4.4: the message goes on with our Received: header on top. No queue yet (chapter
+    // 16): our client waits while we talk to the MX host, and gets its reply as ours.
+    asio::awaitable<Reply> relay(const MessageBuilder& message) {
+        std::string id = new_message_id();
+        const Mailbox* only = envelope_.recipients.size() == 1 ? &envelope_.recipients.front() : nullptr;
+        std::string text = received_header(envelope_, only, options_.hostname, id, std::time(nullptr));
         auto error = message.text().read([&](std::string_view piece) {
             text += piece;
             return std::error_code{};
         });
         if (error) {
-            co_return relay::Reply{451, "4.3.0 Reading the message failed"};
+            co_return not_stored(error, "Reading the message failed");
         }
-        co_return co_await relay::relay_now(remote, text, *options_.relay, client_.log());
+        auto reply = co_await relay::relay_now(envelope_, text, *options_.relay, client_.log());
+        client_.log().info("id=", id, " recipients=", envelope_.recipients.size(), " relayed: ", reply.code, " ",
+                           reply.text);
+        co_return Reply{reply.code, split_lines(reply.text)};
     }
 
     // RFC 5321 3.8: before closing on our side, say why with a 421.

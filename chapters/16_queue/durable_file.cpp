@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <utility>
 
 namespace mailsteps {
 namespace {
@@ -51,14 +50,10 @@ std::error_code write_new_file(const fs::path& path, std::span<const std::string
     return error;
 }
 
-// link(2) fails with EEXIST rather than replace; the temporary name is then dropped.
-std::error_code give_name(const fs::path& temporary, const fs::path& target, Existing existing) {
-    bool named = existing == Existing::replace ? ::rename(temporary.c_str(), target.c_str()) == 0
-                                               : ::link(temporary.c_str(), target.c_str()) == 0;
-    auto error = named ? std::error_code{} : last_error();
-    if (existing == Existing::refuse || error) {
-        ::unlink(temporary.c_str());
-    }
+// link(2) fails with EEXIST rather than replace a file; the temporary name is then dropped.
+std::error_code give_name(const fs::path& temporary, const fs::path& target) {
+    auto error = ::link(temporary.c_str(), target.c_str()) == 0 ? std::error_code{} : last_error();
+    ::unlink(temporary.c_str());
     return error;
 }
 
@@ -113,46 +108,14 @@ std::error_code sync_directory(const fs::path& directory) {
 }
 
 std::error_code write_durably(const fs::path& temporary, const fs::path& target,
-                              std::span<const std::string_view> parts, Existing existing, const Spool* body) {
+                              std::span<const std::string_view> parts, const Spool* body) {
     if (auto error = write_new_file(temporary, parts, body)) {
         return error;
     }
-    if (auto error = give_name(temporary, target, existing)) {
+    if (auto error = give_name(temporary, target)) {
         return error;
     }
     return sync_directory(target.parent_path());
-}
-
-std::variant<std::string, std::error_code> read_regular_file(const fs::path& path, std::size_t max_size) {
-    FileDescriptor file{::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
-    if (!file.is_open()) {
-        return last_error();
-    }
-    struct stat status {};
-    if (::fstat(file.get(), &status) != 0) {
-        return last_error();
-    }
-    if (!S_ISREG(status.st_mode)) {
-        return std::make_error_code(std::errc::invalid_argument);
-    }
-    std::string content;
-    char buffer[65536];
-    for (;;) {
-        auto got = ::read(file.get(), buffer, sizeof buffer);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            return last_error();
-        }
-        if (got == 0) {
-            return content;
-        }
-        if (content.size() + static_cast<std::size_t>(got) > max_size) {
-            return std::make_error_code(std::errc::file_too_large);
-        }
-        content.append(buffer, static_cast<std::size_t>(got));
-    }
 }
 
 }  // namespace mailsteps

@@ -1,8 +1,7 @@
-// Chapter 16: the mail server becomes a client too, with a durable queue. Mail for our domains lands in Maildir
-// folders; mail for others, from clients allowed to relay, is queued and handed on.
+// Chapter 16: the mail server relays through a durable queue. Mail for our domains lands in Maildir
+// folders; mail for others, from clients allowed to relay, is queued, then handed on in the background.
 #include "dns_client.hpp"
 #include "relay.hpp"
-#include "relay_network.hpp"
 #include "server.hpp"
 #include "smtp_session.hpp"
 
@@ -29,7 +28,7 @@ int main(int argc, char** argv) {
     mailsteps::ServerOptions server_options;
     smtp::Options smtp;
     relay::Options relay_options;
-    std::vector<std::string> relay_networks{"127.0.0.0/8", "::1/128"};
+    std::vector<std::string> relay_clients{"127.0.0.1", "::1"};
     std::string dns_server;
     mailsteps::add_server_options(app, server_options);
     app.add_option("--smtp-port", smtp.port, "SMTP port (0: the OS picks)")->capture_default_str();
@@ -50,15 +49,14 @@ int main(int argc, char** argv) {
     app.add_option("--dns-server", dns_server, "Name server as HOST:PORT (default: those in /etc/resolv.conf)")
         ->check(parses_as("HOST:PORT", dns::parse_server));
     app.add_option("--relay-port", relay_options.port, "Port of the MX hosts we relay to")->capture_default_str();
-    app.add_option("--relay-network", relay_networks, "Clients in this CIDR block may relay (repeatable)")
-        ->check(parses_as("an address block like 192.0.2.0/24", relay::parse_network))
+    app.add_option("--relay-network", relay_clients, "A client at this address may relay (repeatable)")
         ->capture_default_str();
     app.add_option("--queue-dir", relay_options.queue_dir, "Where mail waiting to be relayed is kept")
         ->capture_default_str();
 
     return mailsteps::run_program(app, argc, argv, [&] {
-        for (const auto& network : relay_networks) {
-            smtp.relay_networks.push_back(*relay::parse_network(network));
+        for (const auto& address : relay_clients) {
+            smtp.relay_clients.push_back(asio::ip::make_address(address));
         }
         relay_options.dns_servers = dns_server.empty() ? dns::read_resolv_conf()
                                                        : std::vector{*dns::parse_server(dns_server)};
@@ -75,7 +73,6 @@ int main(int argc, char** argv) {
                           [&](mailsteps::LineStream& client) { return smtp::smtp_session(client, smtp); });
         outbound.emplace(server.context(), relay_options, smtp);
         smtp.relay = &*outbound;
-        outbound->start();
         return server.run();
     });
 }

@@ -19,14 +19,13 @@ namespace relay {
 //   <dir>/messages/<id>    the message text with LF line ends, as chapter 08 stores mail
 //   <dir>/envelopes/<id>   who it is from and for, and how delivery went (queue_entry.hpp)
 //   <dir>/tmp/             files being written; a leftover here is a write a crash cut short
-//   <dir>/quarantine/      envelopes that load() could not read, with their messages
 //
 // Both files are written to tmp/, synced, renamed into place and their directory synced. The
 // message goes first and the envelope last, so an entry appears when its envelope does: a crash
-// leaves a whole entry or a message without an envelope, which load() removes.
+// leaves a whole entry or a message without an envelope (chapter 17 reads them back at start-up).
 //
 // Each entry has its own files, so calls for different ids may run on many threads at once;
-// calls for the same id must not overlap. load() is for start-up, before any other call.
+// calls for the same id must not overlap.
 class Queue {
 public:
     // Creates the directories (mode 0700) if needed; throws std::system_error if it cannot.
@@ -38,28 +37,15 @@ public:
     // The message is `head` (the relay's Received: header) followed by `body`.
     std::error_code add(const QueueEntry& entry, std::string_view head, const mailsteps::Spool& body);
 
-    // Replaces the entry's envelope, as one step: a crash leaves the old envelope or the new one.
-    std::error_code update(const QueueEntry& entry);
-
-    // Removes the entry, envelope first: once every recipient is delivered or bounced.
+    // Removes the entry, envelope first: once every recipient is delivered or failed.
     std::error_code remove(const std::string& id);
 
     std::variant<std::string, std::error_code> read_message(const std::string& id) const;
-
-    struct Loaded {
-        std::vector<QueueEntry> entries;    // by id
-        std::vector<std::string> problems;  // what was quarantined or cleaned up, for the log
-    };
-
-    // Every complete entry. Cleans tmp/, removes messages without an envelope and moves an
-    // envelope that does not parse, or has no message, to quarantine/ with its message.
-    Loaded load();
 
 private:
     std::filesystem::path messages_;
     std::filesystem::path envelopes_;
     std::filesystem::path tmp_;
-    std::filesystem::path quarantine_;
 };
 
 }  // namespace relay

@@ -32,10 +32,6 @@ struct QueueEntry {
     bool operator==(const QueueEntry&) const = default;
 };
 
-// A fresh id no other call, thread or process makes: <microseconds>-<pid>-<counter> in hex,
-// like "62A1F3C4B5D6E-4D2-1F". The time separates reuses of a pid.
-std::string new_queue_id();
-
 // An id can name files: 1 to 64 characters from A-Z a-z 0-9 '-' '_', so never "..", '/' or '.x'.
 bool is_queue_id(std::string_view text);
 
@@ -59,12 +55,5 @@ inline constexpr std::size_t max_envelope_size = 16 * 1024 * 1024;
 // control characters, a mailbox without a domain), or more than max_envelope_size octets. A
 // reply's control characters (a CR or LF inside it) become spaces.
 std::optional<std::string> format_envelope(const QueueEntry& entry);
-
-struct EnvelopeError {
-    std::string what;  // for the log: "line 4: expected a time like 2026-11-25T19:40:00Z"
-};
-
-// Reads an envelope file strictly: anything that differs from the format above is an error.
-std::variant<QueueEntry, EnvelopeError> parse_envelope(std::string_view text);
 
 }  // namespace relay

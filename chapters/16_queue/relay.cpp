@@ -30,19 +30,6 @@ std::error_code Relay::submit(const smtp::Envelope& envelope, const mailsteps::S
     return {};
 }
 
-// Called before the server accepts anyone: load() must not race with sessions adding mail.
-void Relay::start() {
-    auto loaded = queue_.load();
-    for (const auto& problem : loaded.problems) {
-        log_.warning("queue: ", problem);
-    }
-    for (auto& entry : loaded.entries) {
-        // What waited through a restart is tried again now: the restart may have been the fix.
-        log_.info("id=", entry.id, " found in the queue, ", entry.recipients.size(), " recipient(s)");
-        asio::co_spawn(strand_, attempt(std::move(entry)), asio::detached);
-    }
-}
-
 // One delivery attempt of one message: each domain of its pending recipients in turn.
 asio::awaitable<void> Relay::attempt(QueueEntry entry) {
     auto message = queue_.read_message(entry.id);
@@ -58,12 +45,11 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
     }
     for (const auto& [domain, recipients] : by_domain) {
         co_await deliver_to_domain(entry, recipients, std::get<std::string>(message));
-        queue_.update(entry); // after a crash, only what is still pending is sent again
     }
     finish(entry);
 }
 
-// RFC 5321 5.1: the MX host the domain prefers most. Chapter 17 tries the others too.
+// RFC 5321 5.1: the MX host the domain prefers most. Chapter 18 tries the others too.
 asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
                                                std::string_view text) {
     const std::string& domain = entry.recipients[recipients.front()].address.domain;
@@ -132,7 +118,8 @@ void Relay::record(QueueEntry& entry, const std::vector<std::size_t>& pending, c
 }
 
 // After an attempt: a message with nothing pending leaves the queue. What failed for good is
-// only logged (chapter 18 tells the sender); what is pending waits for the next start.
+// only logged (chapter 19 tells the sender); what is pending stays on disk: chapter 17 tries it
+// again at the next start, chapter 18 on a schedule.
 void Relay::finish(QueueEntry& entry) {
     bool pending = std::any_of(entry.recipients.begin(), entry.recipients.end(),
                                [](const QueuedRecipient& r) { return r.status == RecipientStatus::pending; });

@@ -30,8 +30,8 @@ struct Options {
 };
 
 // The outbound half of the mail server: a durable queue, and a runner that hands what is in
-// it to the MX host of each recipient's domain. A message is tried when it arrives and again
-// at each start; chapter 17 adds retries on a schedule.
+// it to the MX host of each recipient's domain. A message is tried once, when it arrives;
+// chapter 17 tries what is left again at each start, chapter 18 on a schedule.
 class Relay {
 public:
     Relay(asio::io_context& io, const Options& options, const smtp::Options& smtp);
@@ -39,7 +39,6 @@ public:
     // Queues a message for `envelope`'s recipients: on disk before it returns. Thread-safe.
     std::error_code submit(const smtp::Envelope& envelope, const mailsteps::Spool& text, const std::string& id);
 
-    void start(); // tries again what a previous run left in the queue
 
 private:
     asio::awaitable<void> attempt(QueueEntry entry);

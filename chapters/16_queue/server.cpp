@@ -195,8 +195,7 @@ void Server::session_ended(const std::shared_ptr<LineStream>& client) {
     }
 }
 
-// Every session has ended: stop the io_context, abandoning any other work still under way
-// (chapter 16's outbound deliveries are in a durable queue and resume after a restart).
+// Every session has ended: stop the io_context.
 void Server::finish_shutdown() {
     signals_.cancel();
     shutdown_timer_.cancel();

@@ -38,18 +38,14 @@ struct Reply {
 // What happened when we tried one server.
 struct Attempt {
     bool connected = false;
-    // RFC 6152 3: the message has 8-bit data and the server did not announce 8BITMIME, so we
-    // did not send it. session_reply is then our own 554 5.6.3, not the server's words.
-    bool lacks_8bitmime = false;
     Reply session_reply;                  // the failing greeting/EHLO/MAIL/DATA reply, or the reply after the data
     std::vector<Reply> recipient_replies; // one per recipient, in order (those not reached stay code 0)
 };
 
-// Delivers one message to one server: connect, greeting, EHLO (HELO if refused), MAIL FROM,
+// Delivers one message to one server: connect, greeting, EHLO, MAIL FROM,
 // RCPT TO for each recipient, DATA, QUIT. `message_text` has LF line ends; it goes out with
 // CRLF ends and dot-stuffed. Network trouble never throws: it ends up in the Attempt. Every
-// argument passed by reference must stay alive until the coroutine completes. A message with
-// 8-bit data goes only to a server that announced 8BITMIME (RFC 6152 3).
+// argument passed by reference must stay alive until the coroutine completes.
 asio::awaitable<Attempt> deliver_to_server(asio::ip::tcp::endpoint server, const std::optional<smtp::Mailbox>& sender,
                                            const std::vector<smtp::Mailbox>& recipients, std::string_view message_text,
                                            const ClientOptions& options, const mailsteps::Logger& log);

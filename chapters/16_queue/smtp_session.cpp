@@ -57,8 +57,8 @@ std::string new_message_id() {
     return id;
 }
 
-// HELO/EHLO names go into Received: headers, so only printable text without spaces or the
-// parentheses that delimit the header's comments.
+// HELO/EHLO names end up in the Received: headers of stored mail, so only printable text
+// without spaces or the parentheses that delimit the header's comments.
 bool is_acceptable_client_name(std::string_view name) {
     return !name.empty() && name.size() <= 255 && std::all_of(name.begin(), name.end(), [](char c) {
         return c > ' ' && c < 0x7f && c != '(' && c != ')';
@@ -69,7 +69,8 @@ class Session {
 public:
     Session(LineStream& client, const Options& options)
         : client_(client), options_(options),
-          may_relay_(options.relay && relay::contains(options.relay_networks, client.remote_endpoint().address())) {
+          may_relay_(options.relay && std::find(options.relay_clients.begin(), options.relay_clients.end(),
+                                                  client.remote_endpoint().address()) != options.relay_clients.end()) {
         envelope_.client_address = client.remote_endpoint().address();
     }
 
@@ -189,6 +190,11 @@ private:
         if (!local && recipient.domain.starts_with('[')) { // no MX to look up for an address literal
             return {550, {"5.1.2 Relaying to address literals is not supported"}};
         }
+        if (!envelope_.recipients.empty() && local != is_local(envelope_.recipients.front().domain)) {
+            // Our mailboxes or other domains, not both in one message, until chapter 17. RFC 5321
+            // 4.5.3.1.10: a client sends the rest in another transaction.
+            return {452, {"4.5.3 Local and remote recipients in separate messages, please"}};
+        }
         if (local && !mailsteps::mailbox_path(options_.maildir_root, recipient.domain, recipient.local_part)) {
             return {553, {"5.1.3 Mailbox name not allowed"}};
         }
@@ -250,30 +256,17 @@ private:
         }
         std::string id = new_message_id();
         std::string sender = envelope_.sender ? to_string(*envelope_.sender) : "";
-        Envelope local = envelope_;
-        Envelope remote = envelope_;
-        std::erase_if(local.recipients, [&](const Mailbox& r) { return !is_local(r.domain); });
-        std::erase_if(remote.recipients, [&](const Mailbox& r) { return is_local(r.domain); });
-        // The reply 250 goes out only after every local copy is on disk and the rest is queued.
-        // Local copies first: if they fail, the client's retry duplicates nothing remote. If
-        // queueing fails after them, they are taken back, for the 451 means "not delivered".
-        std::vector<std::filesystem::path> stored;
-        if (!local.recipients.empty()) {
-            auto error = deliver_locally(options_.maildir_root, local, message.text(), options_.hostname, id, &stored);
-            if (error) {
-                client_.log().error("id=", id, " from=<", sender, "> local delivery failed: ", error.message());
-                return not_stored(error, "Local delivery failed");
-            }
+        // The reply 250 goes out only after every copy is on disk, or the message is queued.
+        bool remote = !is_local(envelope_.recipients.front().domain);
+        auto error = remote ? options_.relay->submit(envelope_, message.text(), id)
+                            : deliver_locally(options_.maildir_root, envelope_, message.text(), options_.hostname, id);
+        if (error) {
+            client_.log().error("id=", id, " from=<", sender, "> ", remote ? "queueing" : "local delivery",
+                                " failed: ", error.message());
+            return not_stored(error, remote ? "Queueing failed" : "Local delivery failed");
         }
-        if (!remote.recipients.empty()) {
-            if (auto error = options_.relay->submit(remote, message.text(), id)) {
-                take_back(stored);
-                client_.log().error("id=", id, " from=<", sender, "> queueing failed: ", error.message());
-                return not_stored(error, "Queueing failed");
-            }
-        }
-        client_.log().info("id=", id, " from=<", sender, "> local=", local.recipients.size(),
-                           " queued=", remote.recipients.size(), " size=", message.text().size(), " status=accepted");
+        client_.log().info("id=", id, " from=<", sender, "> recipients=", envelope_.recipients.size(),
+                           " size=", message.text().size(), " status=", remote ? "queued" : "delivered");
         return {250, {"2.0.0 Ok: queued as " + id}};
     }
 

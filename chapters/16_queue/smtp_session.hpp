@@ -1,11 +1,11 @@
 #pragma once
 
 #include "line_stream.hpp"
-#include "relay_network.hpp"
 
 #include "shared/duration.hpp"
 
 #include <asio/awaitable.hpp>
+#include <asio/ip/address.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -28,7 +28,7 @@ struct Options {
     std::size_t max_recipients = 100;
     mailsteps::Duration command_timeout = std::chrono::minutes(5); // RFC 5321 4.5.3.2.7
     mailsteps::Duration data_timeout = std::chrono::minutes(3);    // RFC 5321 4.5.3.2.5
-    std::vector<relay::Network> relay_networks;                    // clients that may relay
+    std::vector<asio::ip::address> relay_clients;                  // may relay (chapter 20: whole networks)
     relay::Relay* relay = nullptr;                                 // where their mail for others goes
 };
 

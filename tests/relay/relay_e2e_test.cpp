@@ -54,7 +54,7 @@ struct RemoteServer {
         std::vector<std::string> args{"--listen", address, "--smtp-port", "0", "--hostname",
                                       "mx.example.test", "--domain", "example.test", "--maildir-root",
                                       (dir.path() / "mail").string(), "--queue-dir", (dir.path() / "queue").string(),
-                                      "--relay-network", "::1/128"};
+                                      "--relay-network", "::1"};
         auto other_ports = other_port_args("--smtp-port");
         args.insert(args.end(), other_ports.begin(), other_ports.end());
         return args;
@@ -69,7 +69,7 @@ struct RemoteServer {
 // retries after `retry`.
 std::vector<std::string> relaying(const Dnsmasq& dns, std::uint16_t relay_port, std::vector<std::string> more = {},
                                   const std::string& retry = "1s") {
-    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server", dns.server(),
+    std::vector<std::string> args{"--relay-network", "127.0.0.1", "--dns-server", dns.server(),
                                   "--relay-port",    std::to_string(relay_port), "--retry-schedule", retry};
     args.insert(args.end(), more.begin(), more.end());
     return args;
@@ -292,7 +292,7 @@ TEST(Relay, DnsTimeoutDefersAndDoesNotBounce) {
     // A name server that never answers: a UDP socket nobody reads.
     asio::io_context io;
     asio::ip::udp::socket silent(io, {asio::ip::make_address("127.0.0.1"), 0});
-    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server",
+    std::vector<std::string> args{"--relay-network", "127.0.0.1", "--dns-server",
                                   "127.0.0.1:" + std::to_string(silent.local_endpoint().port()), "--retry-schedule", "1s"};
     ChapterServer server(args);
     ASSERT_EQ(send(server.port("smtp"), "alice@localhost", "bob@example.test", text).code, 250);

@@ -46,7 +46,7 @@ struct Remote {
 // The server under test may relay for 127.0.0.1, asks `dns_server`, relays to `relay_port` and
 // retries after a second.
 std::vector<std::string> relaying(const std::string& dns_server, std::uint16_t relay_port) {
-    return {"--relay-network", "127.0.0.1/32", "--dns-server", dns_server, "--relay-port", std::to_string(relay_port),
+    return {"--relay-network", "127.0.0.1", "--dns-server", dns_server, "--relay-port", std::to_string(relay_port),
             "--retry-schedule", "1s"};
 }
 
@@ -305,7 +305,7 @@ INSTANTIATE_TEST_SUITE_P(Answers, RelayFaultsDns,
 // The server under test, relaying through `dns_server`, to port 9 (nothing gets that far), and
 // retrying only after an hour: what happens is one attempt's doing.
 std::vector<std::string> one_attempt(const std::string& dns_server, std::vector<std::string> more = {}) {
-    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server", dns_server,
+    std::vector<std::string> args{"--relay-network", "127.0.0.1", "--dns-server", dns_server,
                                   "--relay-port",    "9",            "--retry-schedule", "1h"};
     args.insert(args.end(), more.begin(), more.end());
     return args;

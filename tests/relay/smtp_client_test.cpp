@@ -644,7 +644,7 @@ TEST_F(SmtpClientTest, OurMailserverDeliversToTheMaildir) {
     mailsteps::testing::TempDir maildir_root;
     mailsteps::testing::TempDir queue;
     std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", maildir_root.path().string(),
-                                  "--queue-dir", queue.path().string(), "--relay-network", "::1/128"};
+                                  "--queue-dir", queue.path().string(), "--relay-network", "::1"};
     auto other_ports = mailsteps::testing::other_port_args("--smtp-port");
     args.insert(args.end(), other_ports.begin(), other_ports.end());
     mailsteps::testing::Process mailserver(mailsteps::testing::chapter_program(), args);
