@@ -85,7 +85,7 @@ std::variant<Delivered, std::error_code> deliver_to_maildir(const fs::path& mail
     }
     auto name = unique_file_name();
     auto in_new = maildir / "new" / name;
-    if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse, body)) {
+    if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, body)) {
         // Only if the last step, syncing new/, failed is the file there: take the message back,
         // so that the client retries rather than trusts a copy a crash could lose.
         if (error != std::errc::file_exists) {
