@@ -24,8 +24,7 @@ TEST(SmtpHostile, RelayedAddressesNameNoQueueFileAndStayOnTheirEnvelopeLine) {
     // 127.0.0.1 may relay. No name server answers at 127.0.0.1:9 (discard), so a delivery
     // attempt goes nowhere but loopback and fails, and the next waits an hour: the entry stays
     // in the queue to be looked at.
-    ChapterServer server({"-v", "--trace", "--relay-network", "127.0.0.1", "--dns-server", "127.0.0.1:9",
-                          "--retry-schedule", "1h"});
+    ChapterServer server({"-v", "--trace", "--relay-network", "127.0.0.1", "--dns-server", "127.0.0.1:9"});
     LineClient client(server.port("smtp"));
     ASSERT_EQ(read_reply(client).code, 220);
     ASSERT_EQ(command(client, "EHLO client.test").code, 250);
