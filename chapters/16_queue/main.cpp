@@ -1,5 +1,5 @@
-// Chapter 16: the mail server relays through a durable queue. Mail for our domains lands in Maildir
-// folders; mail for others, from clients allowed to relay, is queued, then handed on in the background.
+// Chapter 16: the relay goes through a durable queue. Mail for our domains lands in Maildir
+// folders; mail for others, from clients allowed to relay, is queued, then sent in the background.
 #include "dns_client.hpp"
 #include "relay.hpp"
 #include "server.hpp"

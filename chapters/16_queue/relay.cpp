@@ -49,7 +49,8 @@ asio::awaitable<void> Relay::attempt(QueueEntry entry) {
     finish(entry);
 }
 
-// RFC 5321 5.1: the MX host the domain prefers most. Chapter 18 tries the others too.
+// RFC 5321 5.1: the MX host the domain prefers most among those with an address (an ok plan
+// has one, if not always the first). Chapter 18 tries the others too.
 asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vector<std::size_t>& recipients,
                                                std::string_view text) {
     const std::string& domain = entry.recipients[recipients.front()].address.domain;
@@ -78,7 +79,8 @@ asio::awaitable<void> Relay::deliver_to_domain(QueueEntry& entry, const std::vec
         mark_all(RecipientStatus::failed, "550 5.1.2 " + domain + " does not accept mail: " + plan.reason);
         co_return;
     }
-    const auto& host = plan.hosts.front();
+    const auto& host = *std::find_if(plan.hosts.begin(), plan.hosts.end(),
+                                     [](const dns::MxHost& host) { return !host.addresses.empty(); });
     std::string host_name = host.name.to_text();
     if (host_name.ends_with('.')) {
         host_name.pop_back();

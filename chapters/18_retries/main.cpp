@@ -1,5 +1,5 @@
-// Chapter 18: the mail server becomes a client too, retrying on a schedule. Mail for our domains lands in Maildir
-// folders; mail for others, from clients allowed to relay, is queued and handed on.
+// Chapter 18: the relay retries on a schedule. Mail for our domains lands in Maildir folders;
+// mail for others, from clients allowed to relay, is queued and tried until it goes or expires.
 #include "dns_client.hpp"
 #include "relay.hpp"
 #include "retry_schedule.hpp"

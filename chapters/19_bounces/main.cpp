@@ -1,5 +1,5 @@
-// Chapter 19: the mail server becomes a client too, and bounces what fails. Mail for our domains lands in Maildir
-// folders; mail for others, from clients allowed to relay, is queued and handed on.
+// Chapter 19: the relay bounces what fails. Mail for our domains lands in Maildir folders; mail
+// for others, from clients allowed to relay, is queued, retried, and bounced if it cannot go.
 #include "dns_client.hpp"
 #include "relay.hpp"
 #include "retry_schedule.hpp"

@@ -106,8 +106,8 @@ private:
             co_return hello;
         }
         // RFC 5321 4.1.1.2; a null reverse-path <> (4.5.5) passes on as it came.
-        auto mail = co_await command("MAIL FROM:<" + (sender ? to_string(*sender) : "") + ">", 2,
-                                     options_.command_timeout);
+        std::string mail_from = "MAIL FROM:<" + (sender ? to_string(*sender) : "") + ">";
+        auto mail = co_await command(mail_from, 2, options_.command_timeout);
         if (!is_positive(mail)) {
             co_return mail;
         }

@@ -38,8 +38,8 @@ struct Reply {
 // What happened when we tried one server.
 struct Attempt {
     bool connected = false;
-    // RFC 5321 3.1: a 5xx greeting, or a 5xx reply to EHLO and then to HELO, means this server
-    // will not talk to us. It says nothing of the domain's other MX hosts, nor of the message.
+    // RFC 5321 3.1: a 5xx greeting, or a 5xx reply to EHLO, means this server will not talk to
+    // us. It says nothing of the domain's other MX hosts, nor of the message.
     bool refused_to_talk = false;
     Reply session_reply;                  // the failing greeting/EHLO/MAIL/DATA reply, or the reply after the data
     std::vector<Reply> recipient_replies; // one per recipient, in order (those not reached stay code 0)
