@@ -248,10 +248,12 @@ private:
                 co_return std::nullopt;
             }
         }
-        // A message for another domain, received whole, goes straight on to its MX host.
-        bool remote = !is_local(envelope_.recipients.front().domain);
-        Reply reply = remote && message.problem() == MessageBuilder::Problem::none ? co_await relay(message)
-                                                                                   : accept(message);
+        Reply reply{0, {}};
+        if (!is_local(envelope_.recipients.front().domain) && message.problem() == MessageBuilder::Problem::none) {
+            reply = co_await relay(message); // a message for another domain goes straight on to its MX host
+        } else {
+            reply = accept(message);
+        }
         reset(); // RFC 5321 4.1.1.4: the transaction is over, whatever the outcome
         co_return reply;
     }
@@ -296,8 +298,7 @@ private:
             co_return not_stored(error, "Reading the message failed");
         }
         auto reply = co_await relay::relay_now(envelope_, text, *options_.relay, client_.log());
-        client_.log().info("id=", id, " recipients=", envelope_.recipients.size(), " relayed: ", reply.code, " ",
-                           reply.text);
+        client_.log().info("id=", id, " relayed: ", reply.code, " ", reply.text);
         co_return Reply{reply.code, split_lines(reply.text)};
     }
 
