@@ -12,13 +12,23 @@ namespace {
 using namespace std::chrono;
 using namespace std::chrono_literals;
 
+// A recipient of an entry: built field by field, so the tests of every later chapter, whose
+// QueuedRecipient has more fields, compile the same.
+QueuedRecipient recipient(smtp::Mailbox address, RecipientStatus status, std::string last_reply) {
+    QueuedRecipient recipient;
+    recipient.address = std::move(address);
+    recipient.status = status;
+    recipient.last_reply = std::move(last_reply);
+    return recipient;
+}
+
 system_clock::time_point at(year_month_day date, seconds time_of_day) { return sys_days{date} + time_of_day; }
 
 QueueEntry documented_entry() {
     return QueueEntry{
         .id = "62A1F3C4B5D6E-4D2-1F",
         .sender = smtp::Mailbox{"alice", "example.org"},
-        .recipients = {{{"bob", "example.net"}, RecipientStatus::pending, "451 4.7.1 Greylisted, try again later"}},
+        .recipients = {recipient({"bob", "example.net"}, RecipientStatus::pending, "451 4.7.1 Greylisted")},
         .arrival = at(2026y / November / 25, 19h + 40min),
         .next_attempt = at(2026y / November / 25, 19h + 45min),
         .attempts = 1,

@@ -25,6 +25,16 @@ using namespace std::string_literals;
 
 using mailsteps::testing::read_file;
 
+// A recipient of an entry: built field by field, so the tests of every later chapter, whose
+// QueuedRecipient has more fields, compile the same.
+QueuedRecipient recipient(smtp::Mailbox address, RecipientStatus status, std::string last_reply) {
+    QueuedRecipient recipient;
+    recipient.address = std::move(address);
+    recipient.status = status;
+    recipient.last_reply = std::move(last_reply);
+    return recipient;
+}
+
 void write_file(const fs::path& path, std::string_view content) {
     std::ofstream out{path, std::ios::binary};
     out << content;
@@ -57,8 +67,8 @@ QueueEntry entry_with_id(std::string id) {
     return QueueEntry{
         .id = std::move(id),
         .sender = smtp::Mailbox{"alice", "example.org"},
-        .recipients = {{{"bob", "example.net"}, RecipientStatus::pending, ""},
-                       {{"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, ""}},
+        .recipients = {recipient({"bob", "example.net"}, RecipientStatus::pending, ""),
+                       recipient({"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, "")},
     };
 }
 
@@ -82,7 +92,7 @@ protected:
 TEST_F(QueueTest, AddedEntriesComeBackAtLoadWithEveryField) {
     auto entry = entry_with_id("A1");
     entry.sender = std::nullopt;
-    entry.recipients[0] = {{"bob", "example.net"}, RecipientStatus::delivered, "250 2.0.0 Ok"};
+    entry.recipients[0] = recipient({"bob", "example.net"}, RecipientStatus::delivered, "250 2.0.0 Ok");
     entry.recipients[1].last_reply = "451 4.3.0 Try later";
     auto second = entry_with_id("B2");
     {
@@ -220,7 +230,8 @@ TEST_F(QueueTest, LoadQuarantinesHostileEnvelopesAndKeepsGoing) {
         {"another format", replaced(good, "envelope 1", "envelope 2")},
         {"id of another entry", replaced(good, "id BAD", "id A1")},
         {"id that climbs out", replaced(good, "id BAD", "id ../../x")},
-        {"fields out of order", replaced(good, "id BAD\nsender <alice@example.org>\n", "sender <alice@example.org>\nid BAD\n")},
+        {"fields out of order",
+         replaced(good, "id BAD\nsender <alice@example.org>\n", "sender <alice@example.org>\nid BAD\n")},
         {"field given twice", replaced(good, "id BAD\n", "id BAD\nid BAD\n")},
         {"sender without brackets", replaced(good, "<alice@example.org>", "alice@example.org")},
         {"sender with trailing text", replaced(good, "<alice@example.org>", "<alice@example.org> x")},

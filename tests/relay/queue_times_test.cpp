@@ -18,6 +18,16 @@ using namespace std::chrono_literals;
 
 using mailsteps::testing::read_file;
 
+// A recipient of an entry: built field by field, so the tests of every later chapter, whose
+// QueuedRecipient has more fields, compile the same.
+QueuedRecipient recipient(smtp::Mailbox address, RecipientStatus status, std::string last_reply) {
+    QueuedRecipient recipient;
+    recipient.address = std::move(address);
+    recipient.status = status;
+    recipient.last_reply = std::move(last_reply);
+    return recipient;
+}
+
 void write_file(const fs::path& path, std::string_view content) {
     std::ofstream out{path, std::ios::binary};
     out << content;
@@ -44,8 +54,8 @@ QueueEntry entry_with_id(std::string id, system_clock::time_point arrival = sys_
     return QueueEntry{
         .id = std::move(id),
         .sender = smtp::Mailbox{"alice", "example.org"},
-        .recipients = {{{"bob", "example.net"}, RecipientStatus::pending, ""},
-                       {{"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, ""}},
+        .recipients = {recipient({"bob", "example.net"}, RecipientStatus::pending, ""),
+                       recipient({"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, "")},
         .arrival = arrival,
         .next_attempt = arrival + 1min,
         .attempts = 0,
