@@ -9,6 +9,7 @@
 #include "shared/testing/process.hpp"
 #include "shared/testing/temp_dir.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -363,13 +364,14 @@ TEST_F(SmtpClientTest, AiosmtpdReceivesTheMessage) {
         }
         printed.push_back(*line);
     }
-    ASSERT_EQ(printed.size(), 9u) << aiosmtpd->log();
-    EXPECT_EQ(printed[0], "---------- MESSAGE FOLLOWS ----------");
-    EXPECT_EQ(printed[3], "Subject: hello");
-    EXPECT_TRUE(printed[4].starts_with("X-Peer: ")); // aiosmtpd's own, after the headers
-    EXPECT_EQ(printed[6], ".dotted");
-    EXPECT_EQ(printed[7], "..");
-    EXPECT_EQ(printed[8], "end");
+    // From chapter 20 on, a line of MAIL FROM's options comes first: the message is found by its header.
+    auto subject = std::find(printed.begin(), printed.end(), "Subject: hello");
+    ASSERT_NE(subject, printed.end()) << aiosmtpd->log();
+    ASSERT_EQ(printed.end() - subject, 6) << aiosmtpd->log();
+    EXPECT_TRUE(subject[1].starts_with("X-Peer: ")); // aiosmtpd's own, after the headers
+    EXPECT_EQ(subject[3], ".dotted");
+    EXPECT_EQ(subject[4], "..");
+    EXPECT_EQ(subject[5], "end");
 }
 
 TEST_F(SmtpClientTest, OurMailserverDeliversToTheMaildir) {
