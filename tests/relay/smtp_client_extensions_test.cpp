@@ -4,6 +4,7 @@
 
 #include "relay/smtp_client_testing.hpp"
 
+#include "shared/testing/client.hpp"
 #include "shared/testing/process.hpp"
 
 #include <memory>
