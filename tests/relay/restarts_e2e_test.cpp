@@ -79,7 +79,7 @@ int send_unless_killed(std::uint16_t port, const std::string& from, const std::s
     }
 }
 
-// RFC 5321 6.1 under fire: kill -9 at random moments while 40 messages arrive, half for a
+// RFC 5321 6.1 under fire: kill -9 at random moments while 24 messages arrive, half for a
 // local mailbox and half relayed, restarting on the same directories after each kill. Every
 // message answered 250 arrives exactly once locally, or at least once remotely (a kill between
 // the remote server's 250 and our queue update may send it twice, which RFC 5321 6.1 prefers
@@ -89,7 +89,7 @@ TEST(RelayCrashSafety, KillNineDuringLoadLosesNothing) {
     RemoteServer remote("127.0.0.2");
     TempDir dir;
     auto args = relaying_from(dir.path(), dns, remote.port);
-    constexpr int messages = 40; // a few seconds, and several kills
+    constexpr int messages = 24; // a few seconds, and several kills
     std::mt19937 random(std::random_device{}());
     std::set<std::string> accepted_local;
     std::set<std::string> accepted_remote;
@@ -99,7 +99,7 @@ TEST(RelayCrashSafety, KillNineDuringLoadLosesNothing) {
         Process server(chapter_program(), args);
         auto port = server.port("smtp");
         ASSERT_NE(port, 0) << server.log();
-        auto delay = std::chrono::milliseconds(100 + random() % 300);
+        auto delay = std::chrono::milliseconds(200 + random() % 400);
         std::thread killer([&server, delay] {
             std::this_thread::sleep_for(delay);
             server.send_signal(SIGKILL);
