@@ -8,8 +8,8 @@ namespace relay {
 namespace {
 
 // An entry like the one the format's documentation in queue_entry.hpp shows.
-// A recipient of an entry: built field by field, so the tests of every later chapter, whose
-// QueuedRecipient has more fields, compile the same.
+// Entries and their recipients are built field by field, so that the tests compile the same
+// in every later chapter, whose QueueEntry and QueuedRecipient have more fields.
 QueuedRecipient recipient(smtp::Mailbox address, RecipientStatus status, std::string last_reply) {
     QueuedRecipient recipient;
     recipient.address = std::move(address);
@@ -19,14 +19,14 @@ QueuedRecipient recipient(smtp::Mailbox address, RecipientStatus status, std::st
 }
 
 QueueEntry documented_entry() {
-    return QueueEntry{
-        .id = "62A1F3C4B5D6E-4D2-1F",
-        .sender = smtp::Mailbox{"alice", "example.org"},
-        .recipients = {
-            recipient({"bob", "example.net"}, RecipientStatus::pending, "451 4.7.1 Greylisted, try again later"),
-            recipient({"carol", "example.com"}, RecipientStatus::delivered, "250 2.0.0 Ok: queued as 7F3"),
-        },
+    QueueEntry entry;
+    entry.id = "62A1F3C4B5D6E-4D2-1F";
+    entry.sender = smtp::Mailbox{"alice", "example.org"};
+    entry.recipients = {
+        recipient({"bob", "example.net"}, RecipientStatus::pending, "451 4.7.1 Greylisted, try again later"),
+        recipient({"carol", "example.com"}, RecipientStatus::delivered, "250 2.0.0 Ok: queued as 7F3"),
     };
+    return entry;
 }
 
 QueueEntry parse(std::string_view text) {

@@ -25,8 +25,8 @@ using namespace std::string_literals;
 
 using mailsteps::testing::read_file;
 
-// A recipient of an entry: built field by field, so the tests of every later chapter, whose
-// QueuedRecipient has more fields, compile the same.
+// Entries and their recipients are built field by field, so that the tests compile the same
+// in every later chapter, whose QueueEntry and QueuedRecipient have more fields.
 QueuedRecipient recipient(smtp::Mailbox address, RecipientStatus status, std::string last_reply) {
     QueuedRecipient recipient;
     recipient.address = std::move(address);
@@ -64,12 +64,12 @@ unsigned mode_of(const fs::path& path) {
 }
 
 QueueEntry entry_with_id(std::string id) {
-    return QueueEntry{
-        .id = std::move(id),
-        .sender = smtp::Mailbox{"alice", "example.org"},
-        .recipients = {recipient({"bob", "example.net"}, RecipientStatus::pending, ""),
-                       recipient({"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, "")},
-    };
+    QueueEntry entry;
+    entry.id = std::move(id);
+    entry.sender = smtp::Mailbox{"alice", "example.org"};
+    entry.recipients = {recipient({"bob", "example.net"}, RecipientStatus::pending, ""),
+                        recipient({"carol smith", "[192.0.2.7]"}, RecipientStatus::pending, "")};
+    return entry;
 }
 
 const std::string message_text = "From: alice@example.org\nSubject: hi\n\nHello\n.dot line\n";

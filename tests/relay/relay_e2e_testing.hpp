@@ -19,12 +19,10 @@ using namespace smtp::tests;
 using dns::tests::Dnsmasq;
 using relay::tests::FakeMx;
 
-namespace {
-
 // The test zone: example.test has two MX hosts, 127.0.0.2 preferred over 127.0.0.3.
 // Postfix's inet_interfaces must be an interface's own address, and lo has only 127.0.0.1, so
 // postfix.test's MX is there.
-const std::vector<std::string> zone{
+inline const std::vector<std::string> zone{
     "--mx-host=example.test,mx1.example.test,10", "--mx-host=example.test,mx2.example.test,20",
     "--host-record=mx1.example.test,127.0.0.2",   "--host-record=mx2.example.test,127.0.0.3",
     "--mx-host=nullmx.test,.,0",
@@ -47,7 +45,8 @@ struct RemoteServer {
 };
 
 // Server A's arguments: it may relay for 127.0.0.1, asks `dns` and relays to `relay_port`.
-std::vector<std::string> relaying(const Dnsmasq& dns, std::uint16_t relay_port, std::vector<std::string> more = {}) {
+inline std::vector<std::string> relaying(const Dnsmasq& dns, std::uint16_t relay_port,
+                                         std::vector<std::string> more = {}) {
     std::vector<std::string> args{"--relay-network", "127.0.0.1", "--dns-server", dns.server(),
                                   "--relay-port",    std::to_string(relay_port)};
     args.insert(args.end(), more.begin(), more.end());
@@ -55,7 +54,7 @@ std::vector<std::string> relaying(const Dnsmasq& dns, std::uint16_t relay_port, 
 }
 
 // The same, for a server that has directories of its own (it is restarted on them).
-std::vector<std::string> relaying_from(const fs::path& dir, const Dnsmasq& dns, std::uint16_t relay_port) {
+inline std::vector<std::string> relaying_from(const fs::path& dir, const Dnsmasq& dns, std::uint16_t relay_port) {
     std::vector<std::string> args{"--smtp-port", "0", "--maildir-root", (dir / "mail").string(),
                                   "--queue-dir", (dir / "queue").string()};
     for (const auto& arg : relaying(dns, relay_port)) {
@@ -67,18 +66,16 @@ std::vector<std::string> relaying_from(const fs::path& dir, const Dnsmasq& dns, 
     return args;
 }
 
-Reply send(std::uint16_t port, const std::string& from, const std::string& to, const std::string& text) {
+inline Reply send(std::uint16_t port, const std::string& from, const std::string& to, const std::string& text) {
     LineClient client(port);
     read_reply(client);
     command(client, "EHLO client.test");
     return send_message(client, from, {to}, text);
 }
 
-std::vector<fs::path> local_inbox(const ChapterServer& server, const std::string& user) {
+inline std::vector<fs::path> local_inbox(const ChapterServer& server, const std::string& user) {
     return new_messages(maildir(server.dir() / "mail", "localhost", user));
 }
 
-const std::string text = "From: alice@localhost\nTo: bob@example.test\nSubject: relayed\n\nHello over there.\n"
+inline const std::string text = "From: alice@localhost\nTo: bob@example.test\nSubject: relayed\n\nHello over there.\n"
                          ".a line starting with a dot\n";
-
-} // namespace
