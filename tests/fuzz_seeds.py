@@ -5,7 +5,7 @@ Usage: tests/fuzz_seeds.py TOPIC DIR
   smtp, pop3  every line a client sends in the dialogs of the SMTP test sets (tests/smtp,
               addresses, data, maildir, spool) or of tests/pop3 (C: without its CRLF, B: as
               its exact bytes): seeds for ch26_smtp_fuzz and ch26_pop3_fuzz
-  line        all a client sends in each dialog of every topic: seeds for ch12_line_buffer_fuzz
+  line        all a client sends in each dialog of every topic: seeds for ch26_line_buffer_fuzz
 """
 
 import pathlib

@@ -2,8 +2,8 @@
 // RCPT TO, and the same octets as the text of a DATA block. Every property below is one the
 // server relies on when it answers or stores what a client sent; a violation aborts.
 //
-// Built for chapter 07 onwards. Build and run, e.g. chapter 12's: `cmake --preset fuzz &&
-// cmake --build --preset fuzz --target ch12_smtp_fuzz`, then `build-fuzz/tests/ch12_smtp_fuzz DIR
+// Built for chapter 07 onwards. Build and run, e.g. chapter 26's: `cmake --preset fuzz &&
+// cmake --build --preset fuzz --target ch26_smtp_fuzz`, then `build-fuzz/tests/ch26_smtp_fuzz DIR
 // -max_total_time=N`, with DIR seeded by `tests/fuzz_seeds.py smtp DIR` from the dialog scripts.
 
 #include "smtp_command.hpp"

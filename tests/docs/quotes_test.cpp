@@ -16,7 +16,7 @@ namespace {
 
 const fs::path source_dir = MAILSTEPS_SOURCE_DIR;
 // The pages written to walk their diff so far (part 1 of the re-cut); part 2 brings the rest.
-const std::string last_walked_chapter = "21";
+const std::string last_walked_chapter = "26";
 
 std::vector<std::string> lines_of(const fs::path& path) {
     std::vector<std::string> lines;

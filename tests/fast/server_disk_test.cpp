@@ -15,7 +15,7 @@ using namespace std::chrono_literals;
 
 // SIGTERM twice while a session waits for a disk job that outlasts the goodbye time (5 s):
 // the server gives up on the session, yet run() returns only after the job has ended, so a
-// program may destroy what disk jobs use (chapter 11's relay) as soon as run() returns.
+// program may destroy what disk jobs use (the relay's queue) as soon as run() returns.
 TEST(Server, NoDiskJobRunsAfterRunReturns) {
     mailsteps::ServerOptions options;
     options.threads = 1;

@@ -3,8 +3,8 @@
 // chunk's size then comes from its own first octet. However the octets are cut, the lines must
 // be those of the whole stream cut at its LFs, and the buffer must stay within the limit.
 //
-// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch12_line_buffer_fuzz`,
-// then `build-fuzz/tests/ch12_line_buffer_fuzz DIR -max_total_time=N`, with DIR seeded by
+// Build and run: `cmake --preset fuzz && cmake --build --preset fuzz --target ch26_line_buffer_fuzz`,
+// then `build-fuzz/tests/ch26_line_buffer_fuzz DIR -max_total_time=N`, with DIR seeded by
 // `tests/fuzz_seeds.py line DIR` from the dialog scripts.
 
 #include "line_buffer.hpp"

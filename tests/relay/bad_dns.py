@@ -10,8 +10,8 @@ once ready. Every query is answered the way --mode says:
   truncated       the TC bit and nothing else; over TCP the connection is closed at once
   silent          nothing at all
   many-mx         a hostile zone: 2,000 MX records for any name (over UDP just the TC bit, so
-                  the whole answer goes over TCP), and silence for every other query, so no
-                  MX host ever gets an address
+                  the whole answer goes over TCP), and SERVFAIL for every other query, so no
+                  MX host ever gets an address (at once: a test need not wait out timeouts)
 
 Were one of the forged NXDOMAINs believed, the mail would bounce at once instead of waiting.
 Each query is logged on stderr with its name and type, "query ID for NAME TYPE: MODE", so a
@@ -25,7 +25,7 @@ import struct
 import sys
 
 QR, TC, RD, RA = 0x8000, 0x0200, 0x0100, 0x0080
-NXDOMAIN = 3
+SERVFAIL, NXDOMAIN = 2, 3
 TYPE_MX, CLASS_IN = 15, 1
 TYPE_NAMES = {1: "A", 5: "CNAME", 15: "MX", 16: "TXT", 28: "AAAA"}
 MANY_MX = 2000
@@ -75,7 +75,9 @@ def many_mx(query_id, question):
 def answers(mode, query_id, question):
     """The datagrams to send back."""
     if mode == "many-mx":
-        return [header(query_id, QR | TC | RD | RA) + question] if type_of(question) == "MX" else []
+        if type_of(question) == "MX":
+            return [header(query_id, QR | TC | RD | RA) + question]
+        return [header(query_id, QR | RD | RA | SERVFAIL) + question]
     if mode == "garbage":
         return [
             b"",

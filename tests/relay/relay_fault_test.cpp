@@ -46,7 +46,7 @@ struct Remote {
 // The server under test may relay for 127.0.0.1, asks `dns_server`, relays to `relay_port` and
 // retries after a second.
 std::vector<std::string> relaying(const std::string& dns_server, std::uint16_t relay_port) {
-    return {"--relay-network", "127.0.0.1/32", "--dns-server", dns_server, "--relay-port", std::to_string(relay_port),
+    return {"--relay-network", "127.0.0.1", "--dns-server", dns_server, "--relay-port", std::to_string(relay_port),
             "--retry-schedule", "1s"};
 }
 
@@ -305,24 +305,23 @@ INSTANTIATE_TEST_SUITE_P(Answers, RelayFaultsDns,
 // The server under test, relaying through `dns_server`, to port 9 (nothing gets that far), and
 // retrying only after an hour: what happens is one attempt's doing.
 std::vector<std::string> one_attempt(const std::string& dns_server, std::vector<std::string> more = {}) {
-    std::vector<std::string> args{"--relay-network", "127.0.0.1/32", "--dns-server", dns_server,
+    std::vector<std::string> args{"--relay-network", "127.0.0.1", "--dns-server", dns_server,
                                   "--relay-port",    "9",            "--retry-schedule", "1h"};
     args.insert(args.end(), more.begin(), more.end());
     return args;
 }
 
-// A hostile zone lists 2,000 MX hosts whose addresses never come. Only the 5 most preferred,
-// those the relay tries, are looked up (RFC 5321 5.1 lets a client limit what it tries), so an
-// attempt costs a bounded number of queries, not 2,000 hosts each waiting out the lookup
-// timeout, and the message is deferred, not bounced.
+// A hostile zone lists 2,000 MX hosts whose address lookups all fail (SERVFAIL). Only the 5 most
+// preferred, those the relay tries, are looked up (RFC 5321 5.1 lets a client limit what it
+// tries), so an attempt costs a bounded number of queries, not 2,000 hosts' lookups, and the
+// message is deferred, not bounced.
 TEST(RelayFaults, AHugeMxListCostsABoundedNumberOfQueriesAndDefers) {
     BadDns dns("many-mx");
     ChapterServer server(one_attempt(dns.server));
     LineClient client(server.port("smtp"));
     greet(client);
     ASSERT_EQ(send_message(client, "alice@localhost", {"bob@many.test"}, "Subject: to many\n\nhi\n").code, 250);
-    // Five hosts, each one's A and AAAA lookups waiting out their 5 s timeout together.
-    ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; }, 90s))
+    ASSERT_TRUE(eventually([&] { return server.log().find("status=deferred") != std::string::npos; }, 30s))
         << server.log() << "\nthe name server's log:\n" << dns.process.log();
     const auto log = server.log();
     EXPECT_NE(log.find("451 4.4.3 DNS lookup failed: no MX host among the 5 most preferred is usable now"),

@@ -1,0 +1,138 @@
+#include "line_stream.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/post.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <array>
+
+namespace mailsteps {
+
+using asio::experimental::as_tuple;
+using asio::use_awaitable;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr std::size_t read_chunk = 4096;
+
+asio::ip::tcp::endpoint remote_of(const asio::ip::tcp::socket& socket) {
+    asio::error_code ignored;
+    return socket.remote_endpoint(ignored);
+}
+
+} // namespace
+
+LineStream::LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer)
+    : socket_(std::move(socket)), timer_(socket_.get_executor()), remote_(remote_of(socket_)), log_(std::move(log)),
+      read_prefix_(peer == Peer::client ? "C: " : "S: "), write_prefix_(peer == Peer::client ? "S: " : "C: ") {}
+
+asio::awaitable<void> LineStream::timeout(Duration duration) {
+    timer_.expires_after(duration);
+    co_await timer_.async_wait(as_tuple(use_awaitable));
+}
+
+asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_length, Duration timeout) {
+    // The timeout is for the whole line, not for each piece of it: a client trickling one byte
+    // at a time must not hold a connection for ever.
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    ReadResult result{ReadStatus::line, {}};
+    for (;;) {
+        if (stopped_) {
+            co_return ReadResult{ReadStatus::stopped, {}};
+        }
+        switch (buffer_.next_line(max_length, result.line)) {
+        case LineBuffer::Status::line:
+            log_.trace(read_prefix_, result.line.text);
+            co_return result;
+        case LineBuffer::Status::too_long:
+            log_.trace(read_prefix_, "<line longer than " + std::to_string(max_length) + " octets>");
+            co_return ReadResult{ReadStatus::too_long, {}};
+        case LineBuffer::Status::need_more:
+            break;
+        }
+        if (!socket_.is_open()) {
+            co_return ReadResult{ReadStatus::closed, {}};
+        }
+        auto left = std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
+        if (left <= Duration::zero()) {
+            co_return ReadResult{ReadStatus::timed_out, {}};
+        }
+        // A read racing a timer: whichever finishes first cancels the other.
+        auto space = buffer_.prepare(read_chunk);
+        auto outcome = co_await (socket_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple(use_awaitable)) ||
+                                 this->timeout(left));
+        if (outcome.index() == 1) {
+            buffer_.commit(0);
+            co_return ReadResult{ReadStatus::timed_out, {}};
+        }
+        auto [error, size] = std::get<0>(outcome);
+        buffer_.commit(size);
+        if (error) {
+            co_return ReadResult{stopped_ ? ReadStatus::stopped : ReadStatus::closed, {}};
+        }
+    }
+}
+
+asio::awaitable<void> LineStream::write(std::string_view data, Duration timeout) {
+    if (log_.tracing()) {
+        for (std::string_view rest = data; !rest.empty();) {
+            auto end = rest.find("\r\n");
+            log_.trace(write_prefix_, rest.substr(0, end));
+            rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 2);
+        }
+    }
+    if (!socket_.is_open()) {
+        co_return;
+    }
+    auto outcome = co_await (asio::async_write(socket_, asio::buffer(data), as_tuple(use_awaitable)) ||
+                             this->timeout(timeout));
+    bool timed_out = outcome.index() == 1;
+    if (timed_out || std::get<0>(std::get<0>(outcome))) {
+        close();
+    }
+}
+
+void LineStream::stop() {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+        self->stopped_ = true;
+        asio::error_code ignored;
+        self->socket_.cancel(ignored);
+    });
+}
+
+asio::awaitable<void> LineStream::close_gracefully(Duration linger) {
+    if (!socket_.is_open()) {
+        co_return;
+    }
+    asio::error_code error;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, error);
+    auto deadline = std::chrono::steady_clock::now() + linger;
+    std::array<char, 4096> discard;
+    while (!error && !stopped_ && std::chrono::steady_clock::now() < deadline) {
+        auto left = std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
+        auto outcome = co_await (socket_.async_read_some(asio::buffer(discard), as_tuple(use_awaitable)) ||
+                                 this->timeout(left));
+        if (outcome.index() == 1) {
+            break;
+        }
+        error = std::get<0>(std::get<0>(outcome));
+    }
+    close();
+}
+
+void LineStream::close() {
+    asio::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+}
+
+std::string to_string(const asio::ip::tcp::endpoint& endpoint) {
+    auto address = endpoint.address();
+    std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+    return host + ":" + std::to_string(endpoint.port());
+}
+
+} // namespace mailsteps
