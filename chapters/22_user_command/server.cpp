@@ -199,7 +199,7 @@ void Server::session_ended(const std::shared_ptr<LineStream>& client) {
 }
 
 // Every session has ended: stop the io_context, abandoning any other work still under way
-// (chapter 15's outbound deliveries are in a durable queue and resume after a restart).
+// (chapter 17's outbound deliveries are in a durable queue and resume after a restart).
 void Server::finish_shutdown() {
     signals_.cancel();
     shutdown_timer_.cancel();

@@ -49,7 +49,7 @@ public:
     // more (sessions cut off are only destroyed, with the Server).
     int run();
 
-    // For work besides the sessions (chapter 15's queue runner): run it on context(), and
+    // For work besides the sessions (chapter 16's queue runner): run it on context(), and
     // stop it in `stop` when shutdown begins, or run() never returns.
     asio::io_context& context() { return io_; }
     void on_shutdown(std::function<void()> stop) { shutdown_hooks_.push_back(std::move(stop)); }
