@@ -5,7 +5,8 @@ Writes 10,000 messages of 4096 octets each as files into a Maildir's new/ (the s
 bytes for both servers, each in its own copy, since Dovecot adds its index files to it),
 then, in rounds that alternate which server goes first, starts each server fresh on 127.0.0.1
 and measures over one connection: connect + USER + PASS + the first STAT, then UIDL, then RETR
-of every message. Before each run the mailbox's files are evicted from the page cache with
+of every message; then, the page cache warm, RETR of every message again over a third connection
+by a client that pipelines (sends --window RETRs before it reads their answers). Before each run the mailbox's files are evicted from the page cache with
 posix_fadvise(POSIX_FADV_DONTNEED), which needs no privileges. Dovecot keeps its index in the
 Maildir, so only its first round finds the mailbox new; the table says so per round.
 
@@ -322,8 +323,63 @@ class Dovecot:
 # One measurement
 
 
-def measure(server, expected):
-    """Start `server`, time login + STAT, UIDL and RETR of everything, check what came, stop it."""
+def pipelined_retr(port, count, window):
+    """RETR of messages 1..count over one connection, `window` commands sent before their answers are
+    read (RFC 2449 PIPELINING's way, which any RFC 1939 server must take, since it reads commands in
+    order): what a client such as fetchmail does with a server that says PIPELINING. Returns the
+    seconds the RETRs took and the messages as the server sent them (CRLF, dot-stuffed, no status)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=POP3_TIMEOUT) as connection:
+        received = bytearray()
+
+        def response_end(start, multi_line):
+            terminator = b"\r\n.\r\n" if multi_line else b"\r\n"
+            while (end := received.find(terminator, start)) < 0:
+                start = max(start, len(received) - len(terminator))
+                chunk = connection.recv(1 << 20)
+                if not chunk:
+                    raise RuntimeError("the server closed the connection")
+                received.extend(chunk)
+            return end + len(terminator)
+
+        def single_line(command):
+            if command:
+                connection.sendall(command)
+            end = response_end(0, False)
+            if not received.startswith(b"+OK"):
+                raise RuntimeError(f"{command!r}: {bytes(received[:end])!r}")
+            del received[:end]
+
+        single_line(None)  # the greeting
+        single_line(f"USER {ADDRESS}\r\n".encode())
+        single_line(f"PASS {PASSWORD}\r\n".encode())
+        messages = []
+        started = time.perf_counter()
+        for first in range(1, count + 1, window):
+            numbers = range(first, min(first + window, count + 1))
+            connection.sendall(b"".join(b"RETR %d\r\n" % number for number in numbers))
+            start = 0
+            for _ in numbers:
+                end = response_end(start, True)
+                status_end = received.index(b"\r\n", start) + 2
+                if not received.startswith(b"+OK", start):
+                    raise RuntimeError(f"RETR: {bytes(received[start:status_end])!r}")
+                messages.append(bytes(received[status_end:end - 3]))
+                start = end
+            del received[:start]
+        seconds = time.perf_counter() - started
+        single_line(b"QUIT\r\n")
+    return seconds, messages
+
+
+def from_wire(message):
+    """A message as RETR sends it (CRLF, dot-stuffed, without the final ".") as the file keeps it (LF)."""
+    lines = message.split(b"\r\n")[:-1]
+    return b"".join((line[1:] if line.startswith(b".") else line) + b"\n" for line in lines)
+
+
+def measure(server, expected, window):
+    """Start `server`, time login + STAT, UIDL and RETR of everything with poplib, then RETR of
+    everything again with a client that pipelines `window` commands; check what came, stop it."""
     port = server.start()
     client = None
     try:
@@ -356,6 +412,10 @@ def measure(server, expected):
         client.stat()
         again = time.perf_counter() - started
         client.quit()
+        client = None
+
+        # A third, the page cache warm: RETR of every message, pipelined.
+        piped, piped_messages = pipelined_retr(port, count, window)
     finally:
         if client is not None:
             client.close()  # on the way out after a failure: mailsteps would wait out its shutdown grace
@@ -366,7 +426,10 @@ def measure(server, expected):
         raise RuntimeError(f"{server.name}: STAT says {count} messages, UIDL {len(uids)}, expected {len(expected)}")
     if sorted(b"\n".join(lines) + b"\n" for lines in retrieved) != sorted(expected):
         raise RuntimeError(f"{server.name}: the messages retrieved differ from the files")
-    return {"login_stat": login_stat, "again": again, "uidl": uidl, "retr": retr, "size": size, "octets": octets}
+    if sorted(map(from_wire, piped_messages)) != sorted(expected):
+        raise RuntimeError(f"{server.name}: the messages retrieved by the pipelining client differ from the files")
+    return {"login_stat": login_stat, "again": again, "uidl": uidl, "retr": retr, "size": size, "octets": octets,
+            "piped": piped}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,18 +443,20 @@ def ratio(a, b):
 def print_table(rows, count):
     print()
     print(f"{'round':<5}  {'server':<10} {'login+STAT s':>12} {'UIDL s':>7} {'RETR msg/s':>10} {'RETR MB/s':>9}"
-          f" {'again s':>7}  note")
+          f" {'again s':>7} {'piped msg/s':>11}  note")
     for row in rows:
         if "ratio" in row:
             print(f"{row['round']:<5}  {'ratio':<10} " + " ".join(
-                f"{value:>{width}}" for value, width in zip(row["ratio"], (12, 7, 10, 9, 7))) + f"  {row['server']}/dovecot")
+                f"{value:>{width}}" for value, width in zip(row["ratio"], (12, 7, 10, 9, 7, 11))) + f"  {row['server']}/dovecot")
             continue
         result = row["result"]
         print(f"{row['round']:<5}  {row['server']:<10} {result['login_stat']:>12.3f} {result['uidl']:>7.3f} "
               f"{count / result['retr']:>10.0f} {result['octets'] / result['retr'] / 1e6:>9.2f} "
-              f"{result['again']:>7.3f}  {row['note']}")
+              f"{result['again']:>7.3f} {count / result['piped']:>11.0f}  {row['note']}")
     print()
     print("again s: login+STAT of a second session right after the first (page cache and server warm).")
+    print("piped msg/s: RETR of every message in a third session, the client sending windows of RETRs before "
+          "reading their answers.")
     print("ratio chNN/dovecot: above 1 in the time columns, or below 1 in the rate columns, "
           "means that mailsteps chapter is slower. MB = 10^6 octets as poplib counts them (CRLF line ends).")
 
@@ -404,6 +469,8 @@ def main():
     parser.add_argument("mailserver", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--window", type=int, default=32,
+                        help="RETR commands the pipelining client sends before reading their answers (default 32)")
     parser.add_argument("--names", choices=("sized", "plain"), default="sized",
                         help="file names with ,S= and ,W= sizes, as deliveries write them (default), or without")
     args = parser.parse_args()
@@ -448,7 +515,7 @@ def main():
                     index = server.index_files()
                     note = f"index kept: {' '.join(index)}" if index else "cold, no index yet"
                 print(f"round {round_}: {server.name} ...", flush=True)
-                results[server.name] = measure(server, contents)
+                results[server.name] = measure(server, contents, args.window)
                 rows.append({"round": round_, "server": server.name, "result": results[server.name], "note": note})
             for name, m in results.items():
                 if name == "dovecot" or "dovecot" not in results:
@@ -458,7 +525,8 @@ def main():
                     print(f"note: STAT sizes differ: {name} {m['size']}, dovecot {d['size']}")
                 rows.append({"round": round_, "server": name, "ratio": (
                     ratio(m["login_stat"], d["login_stat"]), ratio(m["uidl"], d["uidl"]),
-                    ratio(d["retr"], m["retr"]), ratio(d["retr"], m["retr"]), ratio(m["again"], d["again"]))})
+                    ratio(d["retr"], m["retr"]), ratio(d["retr"], m["retr"]), ratio(m["again"], d["again"]),
+                    ratio(d["piped"], m["piped"]))})
 
         print(f"\n{args.messages} messages x {MESSAGE_SIZE} octets, one poplib connection to 127.0.0.1 each, "
               f"each server started fresh per run; STAT size {rows[0]['result']['size']} octets")

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# SMTP receive throughput: one or more mailsteps mailservers side by side with a private Postfix.
+# SMTP receive throughput: one or more mailsteps mailservers side by side with a private Postfix,
+# and with Postfix's smtp-sink, which stores nothing: the ceiling of SMTP and smtp-source here.
 #
 #   tests/bench/smtp_receive.sh [path-to-mailserver ...]
 #
@@ -16,8 +17,10 @@
 # What is measured. For each load, smtp-source (one new connection per message) sends to one fresh
 # mailbox; the clock runs from its start until every message is a file in that Maildir's new/,
 # not until smtp-source exits: Postfix answers 250 once the message is in its queue and delivers
-# afterwards. The loads run against mailsteps, then Postfix, then mailsteps again ... ROUNDS times,
-# and the table shows each server's median msgs/s and the ratio mailsteps/Postfix.
+# afterwards. smtp-sink answers 250 to every message and throws it away: its clock stops when
+# smtp-source exits. The loads run against mailsteps, then Postfix, then smtp-sink, then mailsteps
+# again ... ROUNDS times, and the table shows each server's median msgs/s and the ratios
+# mailsteps/Postfix and mailsteps/smtp-sink.
 #
 # Durability, so that the comparison is fair (both checked with strace):
 #   mailsteps  before 250: writes tmp/NAME, fsync(file), link to new/NAME, fsync(new/)  -> 2 fsyncs
@@ -37,9 +40,10 @@
 # Postfix 3.7's defaults (in_flow_delay, process limits, concurrency). Nothing under /etc/postfix
 # or /var/spool/postfix is read or written.
 #
-# The "physical limit" line: one thread writing a 2 KB file, fsync, rename into another directory,
+# The "physical limit" lines: one thread writing a 2 KB file, fsync, rename into another directory,
 # fsync of that directory, in a loop, in the same work directory (median of three one-second
-# tries): what one delivery path can do on this disk without any networking or parsing.
+# tries), before the rounds and after them: what one delivery path can do on this disk without
+# any networking or parsing, the disk's speed at the time.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -72,7 +76,7 @@ fail() { echo "smtp_receive.sh: $*" >&2; exit 1; }
 for program in "${mailservers[@]}"; do
     [[ -x $program ]] || fail "no mailserver at $program (build it: cmake --preset release && cmake --build --preset release)"
 done
-for tool in postfix postconf /usr/sbin/smtp-source python3; do
+for tool in postfix postconf /usr/sbin/smtp-source /usr/sbin/smtp-sink python3; do
     command -v "$tool" >/dev/null || fail "$tool not found (apt-get install postfix python3)"
 done
 id postfix >/dev/null 2>&1 || fail "no postfix user (the Debian package creates it)"
@@ -82,11 +86,12 @@ chmod 755 "$work" # the postfix user must reach its spool and mailboxes below it
 mailsteps_pids=()
 mailsteps_ports=()
 postfix_started=
+sink_pid=
 
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    for pid in "${mailsteps_pids[@]}"; do
+    for pid in "${mailsteps_pids[@]}" $sink_pid; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -209,7 +214,22 @@ EOF
     fail "postfix does not answer on 127.0.0.1:$postfix_port"
 }
 
+# smtp-sink drops root for the postfix user once it listens; a backlog of 1000 connections.
+start_sink() {
+    sink_port=$(free_port)
+    /usr/sbin/smtp-sink -u postfix "127.0.0.1:$sink_port" 1000 >"$work/sink.log" 2>&1 &
+    sink_pid=$!
+    for _ in $(seq 100); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $sink_port), 1).close()" \
+            2>/dev/null && return
+        sleep 0.1
+    done
+    cat "$work/sink.log" >&2
+    fail "smtp-sink does not answer on 127.0.0.1:$sink_port"
+}
+
 # measure PORT MAILDIR SESSIONS MESSAGES BYTES RECIPIENT: prints "msgs/s seconds-until-smtp-source-exited".
+# MAILDIR "-" (smtp-sink): the clock stops when smtp-source exits.
 measure() {
     python3 - "$@" <<'EOF'
 import os, subprocess, sys, time
@@ -219,6 +239,8 @@ messages = int(messages)
 new = os.path.join(maildir, "new")
 
 def delivered():
+    if maildir == "-":
+        return messages if sent is not None else 0
     try:
         return sum(1 for _ in os.scandir(new))
     except FileNotFoundError:
@@ -292,6 +314,8 @@ run() {
     run_number=$((run_number + 1))
     if [[ $server == postfix ]]; then
         label=postfix port=$postfix_port maildir=$work/pf/mail/r$run_number
+    elif [[ $server == sink ]]; then
+        label=smtp-sink port=$sink_port maildir=-
     else
         label=${names[$server]} port=${mailsteps_ports[$server]} maildir=$work/ms$server/mail/bench.test/r$run_number
     fi
@@ -303,20 +327,22 @@ run() {
     printf '  %-10s %-22s %8s msgs/s  (smtp-source done after %ss; load average %s)\n' "$label" "$name" "$rate" \
         "$sent" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
     echo "$rate" >>"$work/results/$label.$index"
-    rm -rf "$maildir"
+    [[ $maildir == - ]] || rm -rf "$maildir"
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 mkdir -p "$work/results"
 echo "work directory: $work ($(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }'))" >&2
-limit=$(physical_limit)
+limit_before=$(physical_limit)
 for n in "${!mailservers[@]}"; do
     start_mailsteps "$n"
     echo "${names[$n]}: ${mailservers[$n]} --threads $threads on 127.0.0.1:${mailsteps_ports[$n]}" >&2
 done
 start_postfix
 echo "Postfix $(postconf -c "$work/pf/etc" -h mail_version) on 127.0.0.1:$postfix_port" >&2
+start_sink
+echo "smtp-sink on 127.0.0.1:$sink_port" >&2
 
 # Warm-up, not counted: Postfix starts its daemons, every server creates its first Maildir.
 for n in "${!mailservers[@]}"; do
@@ -328,7 +354,7 @@ measure "$postfix_port" "$work/pf/mail/r0" 10 50 2048 r0@bench.test >/dev/null |
 
 # The servers take turns within each round, the first one changing from round to round, so that
 # a change in the machine's load falls on all of them alike.
-servers=("${!mailservers[@]}" postfix)
+servers=("${!mailservers[@]}" postfix sink)
 for round in $(seq "$rounds"); do
     echo "round $round of $rounds (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
     for index in "${chosen[@]}"; do
@@ -344,21 +370,25 @@ ratios() { paste "$1" "$2" | awk '{ print $1 / $2 }'; }
 echo
 echo "SMTP receive, time until every message is in new/ ($(nproc) CPUs, mailsteps --threads $threads," \
      "median of $rounds; ratio: the median of the rounds' ratios, and their range)"
-header=$(printf '%-22s %10s' load "Postfix")
+header=$(printf '%-22s %10s %10s' load "Postfix" "smtp-sink")
 for name in "${names[@]}"; do
-    header+=$(printf ' %10s %20s' "$name" "$name/Postfix")
+    header+=$(printf ' %10s %20s %20s' "$name" "$name/Postfix" "$name/smtp-sink")
 done
 echo "$header"
 for index in "${chosen[@]}"; do
     read -r name _ <<<"${loads[$index]}"
-    pf=$work/results/postfix.$index
-    line=$(printf '%-22s %10.1f' "$name" "$(median <"$pf")")
+    pf=$work/results/postfix.$index sink=$work/results/smtp-sink.$index
+    line=$(printf '%-22s %10.1f %10.1f' "$name" "$(median <"$pf")" "$(median <"$sink")")
     for label in "${names[@]}"; do
         ms=$work/results/$label.$index
-        line+=$(printf ' %10.1f %7.2f (%.2f-%.2f)' "$(median <"$ms")" "$(ratios "$ms" "$pf" | median)" \
-            "$(ratios "$ms" "$pf" | sort -g | head -n 1)" "$(ratios "$ms" "$pf" | sort -g | tail -n 1)")
+        line+=$(printf ' %10.1f' "$(median <"$ms")")
+        for other in "$pf" "$sink"; do
+            line+=$(printf ' %7.2f (%.2f-%.2f)' "$(ratios "$ms" "$other" | median)" \
+                "$(ratios "$ms" "$other" | sort -g | head -n 1)" "$(ratios "$ms" "$other" | sort -g | tail -n 1)")
+        done
     done
     echo "$line"
 done
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
-echo "physical limit: $limit write+fsync+rename+fsync(dir) of a 2 KB file per second, one thread"
+echo "physical limit: write+fsync+rename+fsync(dir) of a 2 KB file per second, one thread:" \
+     "$limit_before before the rounds, $(physical_limit) after"
