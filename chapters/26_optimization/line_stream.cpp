@@ -17,6 +17,7 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 
 constexpr std::size_t read_chunk = 4096;
+constexpr std::size_t hold_limit = 64 * 1024;
 
 asio::ip::tcp::endpoint remote_of(const asio::ip::tcp::socket& socket) {
     asio::error_code ignored;
@@ -55,6 +56,10 @@ asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_le
         case LineBuffer::Status::need_more:
             break;
         }
+        // About to wait for the peer, who may be waiting for the answers held back: they go first.
+        if (!held_.empty()) {
+            co_await write({});
+        }
         if (!socket_.is_open()) {
             co_return ReadResult{ReadStatus::closed, {}};
         }
@@ -78,7 +83,7 @@ asio::awaitable<LineStream::ReadResult> LineStream::read_line(std::size_t max_le
     }
 }
 
-asio::awaitable<void> LineStream::write(std::string_view data, Duration timeout) {
+void LineStream::trace_written(std::string_view data) const {
     if (log_.tracing()) {
         for (std::string_view rest = data; !rest.empty();) {
             auto end = rest.find("\r\n");
@@ -86,11 +91,29 @@ asio::awaitable<void> LineStream::write(std::string_view data, Duration timeout)
             rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 2);
         }
     }
+}
+
+asio::awaitable<void> LineStream::write_soon(std::string_view data) {
+    trace_written(data);
+    held_ += data;
+    if (held_.size() >= hold_limit) {
+        co_await write({});
+    }
+}
+
+asio::awaitable<void> LineStream::write(std::string_view data, Duration timeout) {
+    trace_written(data);
+    if (!held_.empty()) { // what was held back goes first, in the same write
+        held_ += data;
+        data = held_;
+    }
     if (!socket_.is_open()) {
+        held_.clear();
         co_return;
     }
     auto outcome = co_await (asio::async_write(socket_, asio::buffer(data), as_tuple(use_awaitable)) ||
                              this->timeout(timeout));
+    held_.clear(); // keeps its memory for the next answers
     bool timed_out = outcome.index() == 1;
     if (timed_out || std::get<0>(std::get<0>(outcome))) {
         close();

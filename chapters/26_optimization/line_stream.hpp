@@ -49,6 +49,10 @@ public:
     // `timeout` bounds the whole line, however slowly its bytes arrive.
     asio::awaitable<ReadResult> read_line(std::size_t max_length, Duration timeout);
     asio::awaitable<void> write(std::string_view data, Duration timeout = default_write_timeout);
+    // Holds `data` back to go out with the next write, or before the next read that has to wait
+    // for the peer: the answers to commands a client sent together (pipelined) then leave
+    // together, in one write instead of one each. Once 64 KB are held, writes them at once.
+    asio::awaitable<void> write_soon(std::string_view data);
 
     // Safe from any thread (the stream must be owned by a shared_ptr): the current and every
     // later read returns `stopped`.
@@ -66,6 +70,7 @@ public:
 
 private:
     asio::awaitable<void> timeout(Duration duration);
+    void trace_written(std::string_view data) const;
 
     asio::ip::tcp::socket socket_;
     asio::steady_timer timer_;
@@ -74,6 +79,7 @@ private:
     std::string_view read_prefix_;  // "C: " or "S: "
     std::string_view write_prefix_;
     LineBuffer buffer_;
+    std::string held_; // by write_soon()
     TraceFilter trace_filter_ = nullptr;
     bool stopped_ = false;
 };

@@ -195,6 +195,36 @@ std::variant<std::vector<Message>, std::error_code> list_messages(const fs::path
     return messages;
 }
 
+// A message's file, opened relative to the open Maildir (one directory to look up, not the whole
+// path) and read with one read(2): Maildir never changes a file once delivered, so the size fstat(2)
+// gives is all there is, and there is no need to read on until read(2) says the file has ended.
+std::variant<std::string, std::error_code> read_message_file(int maildir, const std::string& file,
+                                                             std::uint64_t max_size) {
+    mailsteps::FileDescriptor message{::openat(maildir, file.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)};
+    struct stat status {};
+    if (!message.is_open() || ::fstat(message.get(), &status) != 0) {
+        return last_error();
+    }
+    if (!S_ISREG(status.st_mode)) {
+        return std::make_error_code(std::errc::invalid_argument);
+    }
+    if (static_cast<std::uint64_t>(status.st_size) > max_size) {
+        return std::make_error_code(std::errc::file_too_large);
+    }
+    std::string content(static_cast<std::size_t>(status.st_size), '\0');
+    for (std::size_t got = 0; got < content.size();) {
+        auto read = ::read(message.get(), content.data() + got, content.size() - got);
+        if (read < 0 && errno != EINTR) {
+            return last_error();
+        }
+        if (read == 0) { // shorter than fstat(2) said: it changed since, against the rule
+            return std::make_error_code(std::errc::io_error);
+        }
+        got += read > 0 ? static_cast<std::size_t>(read) : 0;
+    }
+    return content;
+}
+
 } // namespace
 
 std::string unique_id(std::string_view file_name) {
@@ -221,16 +251,21 @@ std::variant<Maildrop, Maildrop::OpenError> Maildrop::open(const fs::path& maild
     if (!std::holds_alternative<std::vector<Message>>(messages)) {
         return OpenError::failed; // RFC 1939 4: the lock goes before the refusal, with `lock`
     }
-    return Maildrop{maildir, lock.release(), std::get<std::vector<Message>>(std::move(messages))};
+    mailsteps::FileDescriptor directory{::open(maildir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+    if (!directory.is_open()) {
+        return OpenError::failed;
+    }
+    return Maildrop{maildir, lock.release(), std::move(directory), std::get<std::vector<Message>>(std::move(messages))};
 }
 
-Maildrop::Maildrop(fs::path maildir, int lock_fd, std::vector<Message> messages)
-    : maildir_{std::move(maildir)}, lock_fd_{lock_fd}, messages_{std::move(messages)},
-      deleted_(messages_.size(), false) {}
+Maildrop::Maildrop(fs::path maildir, int lock_fd, mailsteps::FileDescriptor directory, std::vector<Message> messages)
+    : maildir_{std::move(maildir)}, lock_fd_{lock_fd}, directory_{std::move(directory)},
+      messages_{std::move(messages)}, deleted_(messages_.size(), false) {}
 
 Maildrop::Maildrop(Maildrop&& other) noexcept
     : maildir_{std::move(other.maildir_)}, lock_fd_{std::exchange(other.lock_fd_, -1)},
-      messages_{std::move(other.messages_)}, deleted_{std::move(other.deleted_)} {}
+      directory_{std::move(other.directory_)}, messages_{std::move(other.messages_)},
+      deleted_{std::move(other.deleted_)} {}
 
 Maildrop::~Maildrop() {
     if (lock_fd_ >= 0) {
@@ -279,7 +314,7 @@ std::variant<std::string, std::error_code> Maildrop::read(std::size_t number) co
         return std::make_error_code(std::errc::invalid_argument);
     }
     // The content is never longer than its wire size, so the size announced at login bounds the read.
-    return mailsteps::read_regular_file(maildir_ / message->file, message->size);
+    return read_message_file(directory_.get(), message->file, message->size);
 }
 
 std::error_code Maildrop::commit() {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "shared/file_descriptor.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -61,10 +63,12 @@ public:
     std::error_code commit();
 
 private:
-    Maildrop(std::filesystem::path maildir, int lock_fd, std::vector<Message> messages);
+    Maildrop(std::filesystem::path maildir, int lock_fd, mailsteps::FileDescriptor directory,
+             std::vector<Message> messages);
 
     std::filesystem::path maildir_;
     int lock_fd_;
+    mailsteps::FileDescriptor directory_; // the Maildir, open: RETR opens files relative to it
     std::vector<Message> messages_;
     std::vector<bool> deleted_;
 };

@@ -158,7 +158,7 @@ private:
             // RETR and TOP read a file here, on the network thread: a few kilobytes, usually in the
             // page cache. Sending each to a disk thread and back cost a fifth of a client's RETR rate.
             std::string response = execute(maildrop, *command);
-            co_await send(response);
+            co_await send(response); // held back while the client's next commands are already here
         }
         co_return false;
     }
@@ -286,9 +286,10 @@ private:
     }
 
     // Each piece has its own write timeout: a slow reader of a big message is fine as long as it reads.
+    // RFC 2449 6.6: a client may send many commands at once; their answers go out together.
     asio::awaitable<void> send(std::string_view response) {
         for (std::size_t at = 0; at < response.size() && client_.is_open(); at += write_piece) {
-            co_await client_.write(response.substr(at, write_piece));
+            co_await client_.write_soon(response.substr(at, write_piece));
         }
     }
 
