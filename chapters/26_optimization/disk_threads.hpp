@@ -14,7 +14,7 @@ namespace mailsteps {
 // Threads for blocking file work. Storing a message waits for the disk (fsync) for milliseconds;
 // done on a network thread, it would stop every other session on that thread meanwhile. So a
 // session hands the work to these threads and waits for it the way it waits for the network,
-// and many fsyncs are in flight at once, which the file system's journal commits together.
+// and many fsyncs are in flight at once, which the kernel writes and flushes together.
 // Other work that would hold a network thread as long goes here too, such as checking a
 // password: crypt(3) is slow on purpose.
 class DiskThreads {
