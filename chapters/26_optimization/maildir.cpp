@@ -109,18 +109,24 @@ std::string unique_file_name() {
 std::variant<Delivered, std::error_code> deliver_to_maildir(const fs::path& maildir,
                                                             std::span<const std::string_view> parts,
                                                             const Spool* body) {
-    for (const char* sub : {"tmp", "new", "cur"}) {
-        if (auto error = make_private_directory(maildir / sub)) {
-            return error;
-        }
-    }
     std::string sizes;
     if (auto error = sizes_for_name(parts, body, sizes)) {
         return error;
     }
     auto name = unique_file_name() + sizes;
     auto in_new = maildir / "new" / name;
-    if (auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse, body)) {
+    auto error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse, body);
+    // The folders are made when a delivery finds one missing, the first for the mailbox, not
+    // checked before every delivery: that was six system calls a message, each walking the path.
+    if (error == std::errc::no_such_file_or_directory) {
+        for (const char* sub : {"tmp", "new", "cur"}) {
+            if (auto made = make_private_directory(maildir / sub)) {
+                return made;
+            }
+        }
+        error = write_durably(maildir / "tmp" / name, in_new, parts, Existing::refuse, body);
+    }
+    if (error) {
         // Only if the last step, syncing new/, failed is the file there: take the message back,
         // so that the client retries rather than trusts a copy a crash could lose.
         if (error != std::errc::file_exists) {
