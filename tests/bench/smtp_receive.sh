@@ -147,6 +147,19 @@ start_mailsteps() {
     fail "${names[$n]} did not start"
 }
 
+# wait_for_port PORT NAME LOG: returns once 127.0.0.1:PORT takes connections; after 10 s, shows
+# LOG and fails.
+wait_for_port() {
+    local port=$1 name=$2 log=$3
+    for _ in $(seq 100); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1).close()" \
+            2>/dev/null && return
+        sleep 0.1
+    done
+    cat "$log" >&2
+    fail "$name does not answer on 127.0.0.1:$port"
+}
+
 start_postfix() {
     local pf=$work/pf
     mkdir -p "$pf/etc" "$pf/spool" "$pf/data" "$pf/mail"
@@ -205,13 +218,7 @@ EOF
     postfix -c "$pf/etc" check || fail "postfix check failed"
     postfix_started=yes
     postfix -c "$pf/etc" start >/dev/null 2>&1 || { cat "$pf/maillog" >&2; fail "postfix did not start"; }
-    for _ in $(seq 100); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1', $postfix_port), 1).close()" \
-            2>/dev/null && return
-        sleep 0.1
-    done
-    cat "$pf/maillog" >&2
-    fail "postfix does not answer on 127.0.0.1:$postfix_port"
+    wait_for_port "$postfix_port" postfix "$pf/maillog"
 }
 
 # smtp-sink drops root for the postfix user once it listens; a backlog of 1000 connections.
@@ -219,13 +226,7 @@ start_sink() {
     sink_port=$(free_port)
     /usr/sbin/smtp-sink -u postfix "127.0.0.1:$sink_port" 1000 >"$work/sink.log" 2>&1 &
     sink_pid=$!
-    for _ in $(seq 100); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1', $sink_port), 1).close()" \
-            2>/dev/null && return
-        sleep 0.1
-    done
-    cat "$work/sink.log" >&2
-    fail "smtp-sink does not answer on 127.0.0.1:$sink_port"
+    wait_for_port "$sink_port" smtp-sink "$work/sink.log"
 }
 
 # measure PORT MAILDIR SESSIONS MESSAGES BYTES RECIPIENT: prints "msgs/s seconds-until-smtp-source-exited".

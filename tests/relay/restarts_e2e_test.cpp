@@ -52,33 +52,6 @@ TEST(Relay, QueueSurvivesKillAndRestart) {
     EXPECT_EQ(second.stop(), 0) << second.log();
 }
 
-// The Message-ID of a stored message, "" if it has none.
-std::string message_id_in(const std::string& stored) {
-    auto at = stored.find("\nMessage-ID: ");
-    return at == std::string::npos ? "" : stored.substr(at + 13, stored.find('\n', at + 1) - at - 13);
-}
-
-// One message over a new connection: the reply to its data, or 0 when the server was killed
-// before it answered (a refused connection included).
-int send_unless_killed(std::uint16_t port, const std::string& from, const std::string& to, const std::string& text) {
-    try {
-        LineClient client(port);
-        if (auto greeting = read_reply(client); greeting.code != 220) {
-            return greeting.code;
-        }
-        for (const auto& [line, expected] : std::vector<std::pair<std::string, int>>{
-                 {"EHLO client.test", 250}, {"MAIL FROM:<" + from + ">", 250}, {"RCPT TO:<" + to + ">", 250}, {"DATA", 354}}) {
-            if (auto reply = command(client, line); reply.code != expected) {
-                return reply.code;
-            }
-        }
-        client.send(wire_data(text));
-        return read_reply(client).code;
-    } catch (const std::system_error&) {
-        return 0;
-    }
-}
-
 // RFC 5321 6.1 under fire: kill -9 at random moments while 24 messages arrive, half for a
 // local mailbox and half relayed, restarting on the same directories after each kill. Every
 // message answered 250 arrives exactly once locally, or at least once remotely (a kill between

@@ -21,6 +21,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -143,6 +144,33 @@ inline Reply send_message(LineClient& client, const std::string& from, const std
     }
     client.send(wire_data(text));
     return read_reply(client);
+}
+
+// The Message-ID of a stored message, "" if it has none.
+inline std::string message_id_in(const std::string& stored) {
+    auto at = stored.find("\nMessage-ID: ");
+    return at == std::string::npos ? "" : stored.substr(at + 13, stored.find('\n', at + 1) - at - 13);
+}
+
+// One message over a new connection: the reply to its data, or 0 when the server was killed
+// before it answered (a refused connection included): for the tests that kill it.
+inline int send_unless_killed(std::uint16_t port, const std::string& from, const std::string& to, const std::string& text) {
+    try {
+        LineClient client(port);
+        if (auto greeting = read_reply(client); greeting.code != 220) {
+            return greeting.code;
+        }
+        for (const auto& [line, expected] : std::vector<std::pair<std::string, int>>{
+                 {"EHLO client.test", 250}, {"MAIL FROM:<" + from + ">", 250}, {"RCPT TO:<" + to + ">", 250}, {"DATA", 354}}) {
+            if (auto reply = command(client, line); reply.code != expected) {
+                return reply.code;
+            }
+        }
+        client.send(wire_data(text));
+        return read_reply(client).code;
+    } catch (const std::system_error&) {
+        return 0;
+    }
 }
 
 // A command sequence played against a server of its own, started with `args`. Each command is
