@@ -27,12 +27,14 @@ namespace mailsteps::testing {
 extern const char* const built_chapter_program;
 extern const char* const chapter_test_args;
 
+// An absolute path: programs run in a directory of their own (Process).
 inline std::string chapter_program() {
     const char* other_build = std::getenv("MAILSTEPS_PROGRAM_DIR");
     if (other_build == nullptr || *other_build == '\0') {
         return built_chapter_program;
     }
-    return (std::filesystem::path(other_build) / std::filesystem::path(built_chapter_program).filename()).string();
+    auto program = std::filesystem::path(other_build) / std::filesystem::path(built_chapter_program).filename();
+    return std::filesystem::absolute(program).string();
 }
 
 // For tests that start an extra server with options of their own: the chapter's port options
@@ -53,8 +55,9 @@ inline std::vector<std::string> other_port_args(const std::string& except) {
 // and must exit with status 0 (a sanitizer report or a crash would not).
 class ChapterServer {
 public:
+    // The server runs in dir(): from chapter 27 on, its certificate is dir()/var/tls/cert.pem.
     explicit ChapterServer(const std::vector<std::string>& extra_args = {})
-        : process_(chapter_program(), arguments(extra_args)) {}
+        : process_(chapter_program(), arguments(extra_args), -1, dir_.path()) {}
     ~ChapterServer() { EXPECT_EQ(process_.stop(), 0) << "the server did not exit cleanly; its log:\n" << log(); }
     ChapterServer(const ChapterServer&) = delete;
     ChapterServer& operator=(const ChapterServer&) = delete;

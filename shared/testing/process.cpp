@@ -28,9 +28,12 @@ using Clock = std::chrono::steady_clock;
 // Starts `program` with the given standard streams (file descriptors, -1: /dev/null) and, unless
 // it is -1, `socket` as its fd 3.
 pid_t spawn(const std::string& program, const std::vector<std::string>& args, int in, int out, int err,
-            int socket = -1) {
+            int socket = -1, const std::filesystem::path& working_dir = {}) {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
+    if (!working_dir.empty()) {
+        posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
+    }
     auto redirect = [&](int fd, int target) {
         if (fd >= 0) {
             posix_spawn_file_actions_adddup2(&actions, fd, target);
@@ -87,14 +90,16 @@ int open_file(const std::string& path, int flags) {
 
 } // namespace
 
-Process::Process(const std::string& program, const std::vector<std::string>& args, int socket) {
+Process::Process(const std::string& program, const std::vector<std::string>& args, int socket,
+                 const std::filesystem::path& working_dir) {
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
     }
     int log_fd = open_file((log_dir_.path() / "stderr").string(), O_WRONLY | O_CREAT | O_TRUNC);
     try {
-        pid_ = spawn(program, args, -1, pipe_fds[1], log_fd, socket);
+        pid_ = spawn(program, args, -1, pipe_fds[1], log_fd, socket,
+                     working_dir.empty() ? log_dir_.path() : working_dir);
     } catch (...) {
         ::close(pipe_fds[0]);
         ::close(pipe_fds[1]);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,7 +24,10 @@ class Process {
 public:
     // `socket`, when given, becomes the program's fd 3: a socket the test bound, to serve on (as
     // inetd and systemd hand servers theirs), so that its port is never free for others to take.
-    Process(const std::string& program, const std::vector<std::string>& args, int socket = -1);
+    // The program runs in `working_dir`, or in a fresh directory of its own: what it makes by
+    // default under ./var (chapter 27's certificate) never meets another test's.
+    Process(const std::string& program, const std::vector<std::string>& args, int socket = -1,
+            const std::filesystem::path& working_dir = {});
     ~Process();
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
