@@ -128,7 +128,7 @@ std::string LineStream::tls_description() const {
     if (!tls_) {
         return {};
     }
-    SSL* ssl = const_cast<SSL*>(tls_->native_handle());
+    SSL* ssl = tls_->native_handle();
     return std::string(SSL_get_version(ssl)) + " with cipher " + SSL_get_cipher_name(ssl);
 }
 

@@ -154,13 +154,13 @@ private:
         }
         Reply reply{250,
                     {options_.hostname,
-                     "PIPELINING",                                        // RFC 2920
-                     "SIZE " + std::to_string(options_.max_message_size), // RFC 1870
-                     "8BITMIME",                                          // RFC 6152
-                     "ENHANCEDSTATUSCODES"}};                             // RFC 2034
+                     "PIPELINING",                                         // RFC 2920
+                     "SIZE " + std::to_string(options_.max_message_size),  // RFC 1870
+                     "8BITMIME"}};                                         // RFC 6152
         if (options_.tls && !client_.is_tls()) { // RFC 3207 4.2: not once TLS is on
             reply.lines.push_back("STARTTLS");
         }
+        reply.lines.push_back("ENHANCEDSTATUSCODES"); // RFC 2034
         return reply;
     }
 

@@ -55,15 +55,17 @@ inline std::vector<std::string> other_port_args(const std::string& except) {
 // and must exit with status 0 (a sanitizer report or a crash would not).
 class ChapterServer {
 public:
-    // The server runs in dir(): from chapter 27 on, its certificate is dir()/var/tls/cert.pem.
     explicit ChapterServer(const std::vector<std::string>& extra_args = {})
-        : process_(chapter_program(), arguments(extra_args), -1, dir_.path()) {}
+        : process_(chapter_program(), arguments(extra_args), -1, working_dir_.path()) {}
     ~ChapterServer() { EXPECT_EQ(process_.stop(), 0) << "the server did not exit cleanly; its log:\n" << log(); }
     ChapterServer(const ChapterServer&) = delete;
     ChapterServer& operator=(const ChapterServer&) = delete;
 
     std::uint16_t port(const std::string& protocol) { return process_.port(protocol); }
     const std::filesystem::path& dir() const { return dir_.path(); }
+    // Where the server runs, apart from dir(): what it makes by default under ./var is here
+    // (from chapter 27 on, its certificate: working_dir()/var/tls/cert.pem).
+    const std::filesystem::path& working_dir() const { return working_dir_.path(); }
     Process& process() { return process_; }
     std::string log() const { return process_.log(); }
     // SIGTERM, then the exit code (nullopt if it did not exit in time).
@@ -89,7 +91,8 @@ private:
         return args;
     }
 
-    TempDir dir_; // declared first: it must exist before the process starts
+    TempDir dir_; // these two first: they must exist before the process starts
+    TempDir working_dir_;
     Process process_;
 };
 

@@ -16,12 +16,13 @@ def resident_kb(pid):
 
 def start_server(program, directory, *more):
     """Starts `program` with its files under `directory` and the options `more`; returns the
-    process and its SMTP port, once its readiness lines are printed."""
+    process and its SMTP port, once its readiness lines are printed. It runs in `directory`,
+    where chapter 27 and later make their certificate (var/tls/cert.pem)."""
     server = subprocess.Popen(
         [str(program), "--smtp-port", "0", "--pop3-port", "0", "--maildir-root", f"{directory}/mail",
          "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000",
          "--max-connections-per-address", "5000", *more],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=directory)
     ports = {}
     while len(ports) < 2:
         line = server.stdout.readline()

@@ -47,8 +47,11 @@ TEST(Session, EhloAdvertisesTheExtensions) {
     LineClient client(server.port("smtp"));
     ASSERT_EQ(read_reply(client).code, 220);
     auto reply = command(client, "EHLO client.test");
-    EXPECT_EQ(reply.lines, (std::vector<std::string>{"250-localhost", "250-PIPELINING", "250-SIZE 12345",
-                                                     "250-8BITMIME", "250 ENHANCEDSTATUSCODES"}));
+    ASSERT_GE(reply.lines.size(), 5U) << reply;
+    // Later chapters add keywords (STARTTLS in chapter 27) before the last line.
+    std::vector<std::string> first(reply.lines.begin(), reply.lines.begin() + 4);
+    EXPECT_EQ(first, (std::vector<std::string>{"250-localhost", "250-PIPELINING", "250-SIZE 12345", "250-8BITMIME"}));
+    EXPECT_EQ(reply.lines.back(), "250 ENHANCEDSTATUSCODES");
 }
 
 // RFC 1870 6.1: a declared size over the limit is refused before any data is sent.

@@ -41,8 +41,8 @@ std::vector<std::string> server_args(const fs::path& dir) {
 TEST(Certificate, TheFirstStartMakesASelfSignedOneForTheHostname) {
     ChapterServer server({"--hostname", "mail.example.test"});
     server.port("smtp");
-    auto certificate = tls_dir(server.dir()) / "cert.pem";
-    auto key = tls_dir(server.dir()) / "key.pem";
+    auto certificate = tls_dir(server.working_dir()) / "cert.pem";
+    auto key = tls_dir(server.working_dir()) / "key.pem";
     ASSERT_TRUE(fs::exists(certificate)) << server.log();
     EXPECT_EQ(mode_of(key), 0600U);
     auto fingerprint = fingerprint_in_log(server.log());
@@ -92,8 +92,8 @@ TEST(Certificate, AKeyThatIsNotTheCertificatesIsAStartUpFailure) {
     other.port("smtp");
     TempDir dir;
     auto args = server_args(dir.path());
-    args.insert(args.end(), {"--tls-cert", (tls_dir(one.dir()) / "cert.pem").string(), "--tls-key",
-                             (tls_dir(other.dir()) / "key.pem").string()});
+    args.insert(args.end(), {"--tls-cert", (tls_dir(one.working_dir()) / "cert.pem").string(), "--tls-key",
+                             (tls_dir(other.working_dir()) / "key.pem").string()});
     auto result = run(chapter_program(), args);
     EXPECT_EQ(result.exit_code, 1) << result.err;
     EXPECT_NE(result.err.find("cannot use the private key"), std::string::npos) << result.err;

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 namespace {
@@ -19,7 +20,7 @@ const std::string python = "/usr/bin/python3";
 const std::string tls_client = MAILSTEPS_SOURCE_DIR "/tests/starttls/clients/starttls_client.py";
 
 // The certificate the server made on its first start, in the directory it runs in.
-fs::path certificate_of(const ChapterServer& server) { return server.dir() / "var" / "tls" / "cert.pem"; }
+fs::path certificate_of(const ChapterServer& server) { return server.working_dir() / "var" / "tls" / "cert.pem"; }
 
 RunResult run_scenario(ChapterServer& server, const std::string& scenario) {
     return run(python, {tls_client, scenario, std::to_string(server.port("smtp")), certificate_of(server).string()},
@@ -79,14 +80,16 @@ TEST(StartTls, CurlWithSslReqdSendsOverTls) {
     expect_received_over_tls(the_message_to_postmaster(server));
 }
 
-// mutt insists on TLS (ssl_force_tls) and trusts the certificates in certificate_file.
+// mutt insists on TLS (ssl_force_tls) and trusts the certificates in certificate_file. It
+// connects to 127.0.0.1, which is not the name in the certificate: the other clients check names.
 TEST(StartTls, MuttWithForcedTlsSends) {
     ChapterServer server;
     TempDir home;
     auto muttrc = home.path() / "muttrc";
-    std::ofstream(muttrc) << "set smtp_url = \"smtp://localhost:" << server.port("smtp") << "/\"\n"
+    std::ofstream(muttrc) << "set smtp_url = \"smtp://127.0.0.1:" << server.port("smtp") << "/\"\n"
                           << "set ssl_force_tls = yes\n"
                           << "set certificate_file = \"" << certificate_of(server).string() << "\"\n"
+                          << "set ssl_verify_host = no\n"
                           << "set from = \"alice@example.test\"\n"
                           << "set hostname = \"client.test\"\n"
                           << "set record = \"\"\n";
@@ -114,9 +117,15 @@ TEST(StartTls, OpensslSClientSeesTls12AndTls13AndTheCertificate) {
     }
 }
 
-// RFC 8996: TLS 1.0 and 1.1 are refused, even to a client that offers nothing newer.
+// RFC 8996: TLS 1.0 and 1.1 are refused, even to a client that offers nothing newer. The
+// server runs without the system's OpenSSL configuration (Debian's sets TLS 1.2 as the least
+// for every program): the server's own settings must refuse them.
 TEST(StartTlsHostile, Tls10And11AreRefused) {
+    TempDir config;
+    std::ofstream(config.path() / "openssl.cnf") << "# empty: OpenSSL's built-in defaults\n";
+    ::setenv("OPENSSL_CONF", (config.path() / "openssl.cnf").c_str(), 1);
     ChapterServer server;
+    ::unsetenv("OPENSSL_CONF");
     auto result = run_scenario(server, "old");
     ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
     EXPECT_NE(result.out.find("handshake failed"), std::string::npos) << result.out;
