@@ -6,8 +6,11 @@ Usage: tests/fuzz_seeds.py TOPIC DIR
               addresses, data, maildir, spool) or of tests/pop3 (C: without its CRLF, B: as
               its exact bytes): seeds for ch26_smtp_fuzz and ch26_pop3_fuzz
   line        all a client sends in each dialog of every topic: seeds for ch26_line_buffer_fuzz
+  sasl        what SMTP AUTH clients send (base64 PLAIN and LOGIN answers, an AUTH line): seeds
+              for ch28_sasl_fuzz
 """
 
+import base64
 import pathlib
 import re
 import sys
@@ -15,6 +18,15 @@ import sys
 TESTS = pathlib.Path(__file__).resolve().parent
 TOPICS = {"smtp": ["smtp", "addresses", "data", "maildir", "spool"], "pop3": ["pop3"]}
 ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "\\": b"\\"}
+SASL = {
+    "plain": base64.b64encode(b"\0alice@localhost\0secret"),
+    "plain_authzid": base64.b64encode(b"alice\0alice\0secret"),
+    "plain_decoded": b"\0alice@localhost\0secret",
+    "login_user": base64.b64encode(b"alice@localhost"),
+    "empty": b"=",
+    "cancel": b"*",
+    "auth_line": b"AUTH PLAIN " + base64.b64encode(b"\0alice\0secret"),
+}
 
 
 def unescape(text):
@@ -40,7 +52,9 @@ def client_sends(path):
 
 
 def seeds(topic):
-    if topic == "line":
+    if topic == "sasl":
+        yield from SASL.items()
+    elif topic == "line":
         for path in sorted(TESTS.glob("*/dialogs/*.dialog")):
             sent = b"".join(data + (b"\r\n" if prefix == "C:" else b"") for _, prefix, data in client_sends(path))
             yield f"{path.parent.parent.name}_{path.stem}", sent
@@ -52,7 +66,7 @@ def seeds(topic):
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[1] not in ("smtp", "pop3", "line"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("smtp", "pop3", "line", "sasl"):
         sys.exit(__doc__)
     directory = pathlib.Path(sys.argv[2])
     directory.mkdir(parents=True, exist_ok=True)
