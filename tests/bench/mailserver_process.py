@@ -18,6 +18,10 @@ def start_server(program, directory, *more):
     """Starts `program` with its files under `directory` and the options `more`; returns the
     process and its SMTP port, once its readiness lines are printed. It runs in `directory`,
     where chapter 27 and later make their certificate (var/tls/cert.pem)."""
+    program = Path(program).resolve()
+    help_text = subprocess.run([program, "--help"], capture_output=True, text=True).stdout
+    if "--submission-port" in help_text:  # chapter 28 on
+        more = ("--submission-port", "0", "--submissions-port", "0", *more)
     server = subprocess.Popen(
         [str(program), "--smtp-port", "0", "--pop3-port", "0", "--maildir-root", f"{directory}/mail",
          "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000",
