@@ -12,12 +12,21 @@ Three ways to misbehave, the last two noted on stderr when they happen:
   --hold-quit          never answer QUIT: the client is stuck after its transaction
   --greet-554-on ADDR  also listen on ADDR, at the same port, as a host that greets every
                        client with 554 and takes no mail (RFC 5321 3.1)
+
+With --starttls it offers STARTTLS (RFC 3207) with a self-signed certificate it makes in --out:
+  good     the handshake works (TLS 1.2 or newer)
+  broken   the server accepts only TLS 1.0 and 1.1, so a client that refuses them fails the
+           handshake
+  refused  STARTTLS is announced but answered 454
+Each message's envelope file then ends with a line "tls=" and the TLS version, or "none".
 """
 import argparse
 import asyncio
 import errno
 import pathlib
 import socket
+import ssl
+import subprocess
 import sys
 
 from aiosmtpd.smtp import SMTP
@@ -43,7 +52,7 @@ class Handler:
         name = self.out / f"message-{self.received}"
         name.write_bytes(envelope.original_content)
         (self.out / f"envelope-{self.received}").write_text(
-            f"{envelope.mail_from}\n" + "\n".join(envelope.rcpt_tos) + "\n")
+            f"{envelope.mail_from}\n" + "\n".join(envelope.rcpt_tos) + "\n" + f"tls={tls_version(session)}\n")
         return "250 2.0.0 OK"
 
     async def handle_QUIT(self, server, session, envelope):
@@ -51,6 +60,30 @@ class Handler:
             print("holding QUIT", file=sys.stderr, flush=True)
             await asyncio.Event().wait()  # forever
         return "221 Bye"
+
+
+def tls_version(session):
+    return session.ssl["ssl_object"].version() if session.ssl else "none"
+
+
+class RefusingStartTls(SMTP):
+    async def smtp_STARTTLS(self, arg):
+        await self.push("454 4.7.0 TLS not available now")
+
+
+def tls_context(mode, directory):
+    """A server context with a fresh self-signed certificate; TLS 1.0 and 1.1 only if `broken`."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=fake-mx.test", "-days", "1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    if mode == "broken":
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return context
 
 
 async def greet_554(reader, writer):
@@ -75,12 +108,16 @@ async def main():
     parser.add_argument("--no-8bitmime", action="store_true")
     parser.add_argument("--hold-quit", action="store_true")
     parser.add_argument("--greet-554-on", metavar="ADDR")
+    parser.add_argument("--starttls", choices=["good", "broken", "refused"])
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     handler = Handler(args.fail_first, args.fail_reply, args.out, args.hold_quit)
     loop = asyncio.get_running_loop()
     # aiosmtpd announces 8BITMIME unless it decodes the data as text.
-    factory = lambda: SMTP(handler, hostname="fake-mx.test", decode_data=args.no_8bitmime)
+    context = tls_context(args.starttls, args.out) if args.starttls else None
+    server_class = RefusingStartTls if args.starttls == "refused" else SMTP
+    factory = lambda: server_class(handler, hostname="fake-mx.test", decode_data=args.no_8bitmime,
+                                   tls_context=context)
     refuser = None  # the --greet-554-on listener, open as long as main() runs
     while True:
         if args.fd is None:

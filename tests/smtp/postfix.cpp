@@ -106,6 +106,19 @@ void Postfix::write_config() const {
         main_cf << "default_transport = error\n"
                 << "relay_transport = error\n";
     }
+    if (options_.tls) { // as Debian's Postfix with its snakeoil certificate: STARTTLS offered, not required
+        auto key = (etc() / "key.pem").string();
+        auto certificate = (etc() / "cert.pem").string();
+        if (!fs::exists(certificate)) {
+            run("/usr/bin/openssl", {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                                     "-subj", "/CN=mx.postfix.test", "-days", "1", "-keyout", key, "-out", certificate});
+        }
+        main_cf << "smtpd_tls_cert_file = " << certificate << "\n"
+                << "smtpd_tls_key_file = " << key << "\n"
+                << "smtpd_tls_security_level = may\n"
+                << "smtpd_tls_loglevel = 1\n"
+                << "smtpd_tls_received_header = yes\n";
+    }
     // Only the services these tests use; smtp and relay are the client, for the relayhost.
     std::ofstream(etc() / "master.cf")
         << "# service  type       private unpriv chroot wakeup maxproc command\n"
@@ -127,6 +140,7 @@ void Postfix::write_config() const {
         << "relay      unix       -       -      n      -      -       smtp\n"
         << "anvil      unix       -       -      n      -      1       anvil\n"
         << "scache     unix       -       -      n      -      1       scache\n"
+        << "tlsmgr     unix       -       -      n      1000?  1       tlsmgr\n"
         << "postlog    unix-dgram n       -      n      -      1       postlogd\n";
     std::ofstream mailboxes(etc() / "mailboxes");
     for (const auto& user : options_.users) {

@@ -29,6 +29,7 @@ public:
         std::string domain = "postfix.test";
         std::vector<std::string> users{}; // local parts with a Maildir under `domain`
         std::string relayhost{};          // e.g. "[127.0.0.1]:2525"; empty: nothing leaves
+        bool tls = false; // smtpd offers STARTTLS with a self-signed certificate, and logs the TLS
     };
 
     // Why Postfix cannot run here (not root, not installed), or nothing if it can.
