@@ -20,8 +20,9 @@ def start_server(program, directory, *more):
     where chapter 27 and later make their certificate (var/tls/cert.pem)."""
     program = Path(program).resolve()
     help_text = subprocess.run([program, "--help"], capture_output=True, text=True).stdout
-    if "--submission-port" in help_text:  # chapter 28 on
-        more = ("--submission-port", "0", "--submissions-port", "0", *more)
+    for option in ("--submission-port", "--submissions-port", "--pop3s-port"):  # chapters 28 and 29 on
+        if option in help_text:
+            more = (option, "0", *more)
     server = subprocess.Popen(
         [str(program), "--smtp-port", "0", "--pop3-port", "0", "--maildir-root", f"{directory}/mail",
          "--queue-dir", f"{directory}/queue", "--users", f"{directory}/users", "--max-connections", "5000",
