@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <stdexcept>
 #include <system_error>
 
@@ -102,7 +103,11 @@ bool LineClient::fill(std::chrono::milliseconds timeout) {
         return false;
     }
     pollfd readable{fd_, POLLIN, 0};
-    if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) {
+    int ready = 0;
+    do { // a signal may land on this thread: a test's SIGTERM meant for the server in this process
+        ready = ::poll(&readable, 1, static_cast<int>(timeout.count()));
+    } while (ready < 0 && errno == EINTR);
+    if (ready <= 0) {
         return false;
     }
     char chunk[4096];

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -132,7 +133,11 @@ std::optional<std::string> Process::read_stdout_line(Milliseconds timeout) {
         }
         auto left = std::chrono::duration_cast<Milliseconds>(deadline - Clock::now());
         pollfd readable{stdout_fd_, POLLIN, 0};
-        if (left <= 0ms || ::poll(&readable, 1, static_cast<int>(left.count())) <= 0) {
+        int ready = left <= 0ms ? 0 : ::poll(&readable, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) {
+            continue; // a signal landed on this thread; the deadline still holds
+        }
+        if (ready <= 0) {
             return std::nullopt;
         }
         char chunk[4096];
