@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
         server.listen("submission", submission_port, busy, [&](mailsteps::LineStream& client) {
             return smtp::smtp_session(client, submission);
         });
-        server.listen("submissions", submissions_port, busy, [&](mailsteps::LineStream& client) {
+        // Implicit TLS: a client there waits for a handshake, so when we are busy we only close.
+        server.listen("submissions", submissions_port, "", [&](mailsteps::LineStream& client) {
             return smtp::submissions_session(client, submission);
         });
         server.listen("pop3", pop3.port, "-ERR [SYS/TEMP] Too many connections, try again later\r\n",

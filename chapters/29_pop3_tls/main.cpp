@@ -172,13 +172,13 @@ int main(int argc, char** argv) {
         server.listen("submission", submission_port, busy, [&](mailsteps::LineStream& client) {
             return smtp::smtp_session(client, submission);
         });
-        server.listen("submissions", submissions_port, busy, [&](mailsteps::LineStream& client) {
+        // Implicit TLS: a client there waits for a handshake, so when we are busy we only close.
+        server.listen("submissions", submissions_port, "", [&](mailsteps::LineStream& client) {
             return smtp::submissions_session(client, submission);
         });
-        std::string pop3_busy = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
-        server.listen("pop3", pop3.port, pop3_busy,
+        server.listen("pop3", pop3.port, "-ERR [SYS/TEMP] Too many connections, try again later\r\n",
                       [&](mailsteps::LineStream& client) { return pop3::pop3_session(client, pop3); });
-        server.listen("pop3s", pop3s_port, pop3_busy,
+        server.listen("pop3s", pop3s_port, "",
                       [&](mailsteps::LineStream& client) { return pop3::pop3s_session(client, pop3); });
         outbound.emplace(server.context(), relay_options, smtp);
         smtp.relay = &*outbound;

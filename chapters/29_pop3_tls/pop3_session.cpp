@@ -35,8 +35,8 @@ std::string summary(const Maildrop& maildrop) {
     return messages(maildrop.count()) + " (" + std::to_string(maildrop.total_size()) + " octets)";
 }
 
-// RFC 2449 5: what this server implements, one capability a line. RFC 2595 4: STLS until TLS
-// is on; USER only where a password may be sent.
+// RFC 2449 5: what this server implements, one capability a line, the same in both states.
+// RFC 2595 4: STLS until TLS is on; USER only where a password may be sent.
 std::string capabilities(bool can_start_tls, bool can_send_password) {
     return ok("Capability list follows") +
            (can_start_tls ? "STLS\r\n" : "") +
@@ -77,7 +77,7 @@ private:
         while (auto command = co_await next_command(State::authorization)) {
             switch (command->verb) {
             case Verb::user: {
-                if (!may_send_password()) { // RFC 2595 2.1: no clear-text passwords in the clear
+                if (!may_send_password()) { // RFC 2595 2.3: no password outside TLS
                     co_await client_.write(err("[AUTH] Plaintext authentication disallowed without TLS, use STLS"));
                     break;
                 }
@@ -106,11 +106,14 @@ private:
                 }
                 break;
             }
-            case Verb::capa: co_await client_.write(current_capabilities(State::authorization)); break;
+            case Verb::capa: co_await client_.write(current_capabilities()); break;
             case Verb::stls: { // RFC 2595 4: no arguments, and only once
-                if (!command->argument.empty() || client_.is_tls()) {
-                    co_await client_.write(err(client_.is_tls() ? "Command not permitted when TLS active"
-                                                                : "Syntax: STLS"));
+                if (!can_start_tls()) {
+                    co_await client_.write(err("Command not permitted when TLS active"));
+                    break;
+                }
+                if (!command->argument.empty()) {
+                    co_await client_.write(err("Syntax: STLS"));
                     break;
                 }
                 co_await client_.write(ok("Begin TLS negotiation"));
@@ -207,7 +210,7 @@ private:
         case Verb::rset: // RFC 1939 5: unmark every message marked as deleted
             maildrop.unmark_all();
             return ok(summary(maildrop));
-        case Verb::capa: return current_capabilities(State::transaction);
+        case Verb::capa: return current_capabilities();
         default: return err("Command not valid in this state"); // next_command() filters these
         }
     }
@@ -313,14 +316,14 @@ private:
         }
     }
 
-    // RFC 2595 2.1: inside TLS, or from a network trusted not to be overheard (by default loopback).
+    // RFC 2595 2.3: inside TLS, or from a network trusted not to be overheard (by default loopback).
     bool may_send_password() {
         return client_.is_tls() || relay::contains(options_.plaintext_networks, client_.remote_endpoint().address());
     }
 
-    std::string current_capabilities(State state) {
-        return capabilities(state == State::authorization && !client_.is_tls(), may_send_password());
-    }
+    bool can_start_tls() { return options_.tls && !client_.is_tls(); }
+
+    std::string current_capabilities() { return capabilities(can_start_tls(), may_send_password()); }
 
     asio::awaitable<void> pause(mailsteps::Duration duration) {
         asio::steady_timer timer(client_.get_executor(), duration);

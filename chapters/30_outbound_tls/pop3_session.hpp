@@ -40,7 +40,7 @@ struct Options {
 // One POP3 conversation (RFC 1939): AUTHORIZATION, TRANSACTION, and UPDATE after QUIT.
 asio::awaitable<void> pop3_session(mailsteps::LineStream& client, const Options& options);
 
-// RFC 8314 3.3: POP3 on a port where TLS starts at once (995, "pop3s"), then the same session.
+// RFC 8314 3.1: POP3 on a port where TLS starts at once (995, "pop3s"), then the same session.
 asio::awaitable<void> pop3s_session(mailsteps::LineStream& client, const Options& options);
 
 } // namespace pop3

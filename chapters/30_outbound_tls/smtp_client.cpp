@@ -125,7 +125,7 @@ public:
                               const std::vector<smtp::Mailbox>& recipients, std::string_view text,
                               const OnAnswered& answered) {
         attempt.session_reply = co_await transaction(attempt, sender, recipients, text);
-        if (answered) {
+        if (answered && !attempt.tls_failed) { // a failed handshake is tried again: not an outcome yet
             answered(attempt);
         }
         if (server_.is_open() && attempt.session_reply.code != 421) {
@@ -198,10 +198,10 @@ private:
         co_return reply;
     }
 
-    // RFC 3207 4: STARTTLS, the handshake as the client, then EHLO again, since neither side may
-    // keep what it learned in the clear (4.2). Returns the new EHLO reply, or what ended the
-    // conversation. Nothing if the server refused STARTTLS: the message then goes in the clear,
-    // as Postfix does at "may".
+    // RFC 3207 4: STARTTLS, the handshake as the client, then EHLO again, forgetting what we
+    // learned in the clear (4.2). Returns the new EHLO reply, or what ended the conversation.
+    // Nothing if the server refused STARTTLS: the message then goes in the clear, as Postfix
+    // does at "may".
     asio::awaitable<std::optional<Reply>> start_tls(Attempt& attempt) {
         auto reply = co_await command("STARTTLS", 2, options_.command_timeout);
         if (reply.code == 0 || reply.code == 421) {
@@ -215,7 +215,12 @@ private:
             attempt.tls_failed = true;
             co_return Reply{0, "TLS handshake failed"};
         }
-        co_return co_await say_hello();
+        extensions_ = {};
+        auto hello = co_await say_hello();
+        // In TLS 1.3 the server checks the end of the handshake only after the client has
+        // finished it: a refusal shows as a connection that breaks at the first read.
+        attempt.tls_failed = hello.code == 0;
+        co_return hello;
     }
 
     // RFC 5321 4.1.1.2, with RFC 1870 SIZE= and RFC 6152 BODY=8BITMIME where the server knows them.

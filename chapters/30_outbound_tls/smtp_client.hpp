@@ -47,7 +47,7 @@ struct Attempt {
     // RFC 6152 3: the message has 8-bit data and the server did not announce 8BITMIME, so we
     // did not send it. session_reply is then our own 554 5.6.3, not the server's words.
     bool lacks_8bitmime = false;
-    // The server offered STARTTLS and took it, but the handshake failed: the connection is gone.
+    // The server took STARTTLS, but the handshake failed or TLS broke before EHLO was answered.
     bool tls_failed = false;
     Reply session_reply;                  // the failing greeting/EHLO/MAIL/DATA reply, or the reply after the data
     std::vector<Reply> recipient_replies; // one per recipient, in order (those not reached stay code 0)

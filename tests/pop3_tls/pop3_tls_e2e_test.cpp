@@ -215,6 +215,19 @@ TEST(Pop3TlsRules, NoPasswordOutsideTlsFromAnUntrustedNetwork) {
 }
 
 // Like CVE-2011-0411 for SMTP: a command sent in the clear with STLS must not run inside TLS.
+// RFC 2449 5: CAPA lists in TRANSACTION what it listed in AUTHORIZATION, STLS included, though
+// STLS is now refused (RFC 2595 4: only before the login).
+TEST(Pop3TlsRules, AfterALoginInTheClearCapaIsTheSameAndStlsIsRefused) {
+    ChapterServer server;
+    add_user(server, "alice@localhost", password);
+    auto result = scenario(server, "pop3", "in_clear");
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err << server.log();
+    EXPECT_EQ(result.out, "login +OK Logged in, 0 messages (0 octets)\n"
+                          "capa after login AUTH-RESP-CODE IMPLEMENTATION PIPELINING RESP-CODES STLS TOP UIDL USER\n"
+                          "stls after login -ERR Already logged in\n"
+                          "quit +OK mailsteps POP3 server signing off (0 messages left)\n");
+}
+
 TEST(Pop3TlsHostile, CommandsPipelinedAfterStlsAreDiscarded) {
     ChapterServer server;
     add_user(server, "alice@localhost", password);
@@ -255,7 +268,22 @@ TEST(Pop3TlsHostile, AClientSilentOnThePop3sPortIsClosedAfterTheTimeout) {
     auto result = scenario(server, "pop3s", "stall");
     ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
     EXPECT_NE(result.out.find("closed True\n"), std::string::npos) << result.out;
+    auto after = result.out.substr(result.out.find("after ") + 6);
+    EXPECT_LT(std::stod(after), 10.0) << result.out; // the timeout is 1 s; the client waits up to 30
     EXPECT_NE(server.log().find("TLS handshake failed: timed out"), std::string::npos) << server.log();
+}
+
+// A client of the pop3s port waits for a handshake, so a server at its connection limit closes
+// without the "-ERR" that the POP3 port sends: clear text would only break the client's TLS.
+TEST(Pop3TlsHostile, ABusyServerClosesThePop3sPortWithoutAWord) {
+    ChapterServer server({"--max-connections", "1"});
+    LineClient holder(server.port("pop3"));
+    auto greeting = holder.read_line();
+    ASSERT_TRUE(greeting && greeting->starts_with("+OK")) << server.log();
+    auto result = scenario(server, "pop3s", "busy");
+    ASSERT_EQ(result.exit_code, 0) << result.out << result.err << server.log();
+    EXPECT_EQ(result.out, "before close b''\n");
+    EXPECT_NE(server.log().find("refusing 127.0.0.1"), std::string::npos) << server.log();
 }
 
 } // namespace

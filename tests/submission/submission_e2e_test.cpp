@@ -238,4 +238,16 @@ TEST(SubmissionHostile, GarbageOnTheSubmissionsPortIsClosed) {
     EXPECT_TRUE(eventually([&] { return server.log().find("TLS handshake failed") != std::string::npos; }));
 }
 
+// A client of the submissions port waits for a handshake: a server at its connection limit
+// closes without the clear-text 421 the other ports send, which would only break the client's TLS.
+TEST(SubmissionHostile, ABusyServerClosesTheSubmissionsPortWithoutAWord) {
+    auto server = submission_server({"--max-connections", "1"});
+    LineClient holder(server.port("smtp"));
+    ASSERT_TRUE(holder.read_line()) << server.log();
+    LineClient client(server.port("submissions"));
+    EXPECT_EQ(client.read_line(10s), std::nullopt);
+    EXPECT_TRUE(client.closed()) << "closed, not silent";
+    EXPECT_NE(server.log().find("refusing 127.0.0.1"), std::string::npos) << server.log();
+}
+
 } // namespace

@@ -11,8 +11,10 @@ Each scenario prints what it saw, one fact a line, for the C++ test to check:
               the clear, then STLS, CAPA and the login
   pipelined   STLS with a USER command in the same packet, then the handshake and PASS
   twice       STLS with an argument, STLS, then STLS again inside TLS; and STLS after a login
+  in_clear    poplib on the POP3 port from loopback, no TLS: the login, then CAPA and STLS
   garbage     STLS, then bytes that are not a TLS ClientHello
   stall       on the pop3s port, nothing: how long until the server closes
+  busy        on the pop3s port of a server at its connection limit: what comes before the close
 """
 import poplib
 import socket
@@ -36,7 +38,7 @@ class POP3(poplib.POP3):
 
 
 class POP3_SSL(poplib.POP3_SSL):
-    """The same for the pop3s port, where the handshake comes first (RFC 8314 3.3)."""
+    """The same for the pop3s port, where the handshake comes first (RFC 8314 3.1)."""
 
     def _create_socket(self, timeout):
         sock = socket.create_connection(("127.0.0.1", self.port), timeout)
@@ -89,6 +91,15 @@ def plaintext(port, cafile, user, password):
     print("capa after", capabilities(pop))
     pop.user(user)
     print("login", pop.pass_(password).decode())
+    print("quit", pop.quit().decode())
+
+
+def in_clear(port, _cafile, user, password):
+    pop = POP3(port)
+    pop.user(user)
+    print("login", pop.pass_(password).decode())
+    print("capa after login", capabilities(pop))  # RFC 2449 5: the same list in both states
+    print("stls after login", error_of(lambda: pop._shortcmd("STLS")))
     print("quit", pop.quit().decode())
 
 
@@ -160,6 +171,11 @@ def stall(port, _cafile, _user, _password):
     start = time.monotonic()
     print("closed", closed_by_server(sock, 30))
     print("after", round(time.monotonic() - start, 1))
+
+
+def busy(port, _cafile, _user, _password):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    print("before close", sock.recv(4096))
 
 
 if __name__ == "__main__":
