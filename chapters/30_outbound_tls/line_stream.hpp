@@ -38,8 +38,8 @@ public:
 
     static constexpr Duration default_write_timeout = std::chrono::seconds(60);
 
-    // Who is at the other end, for --trace: a server traces what it reads as "C: " (from the
-    // client), a client (chapter 15's relay) as "S: ".
+    // Who is at the other end, for --trace and for the side we take in a TLS handshake: a server
+    // traces what it reads as "C: " (from the client), a client (chapter 15's relay) as "S: ".
     enum class Peer { client, server };
 
     LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer = Peer::client);

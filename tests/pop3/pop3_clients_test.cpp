@@ -9,7 +9,6 @@
 
 #include <gtest/gtest.h>
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -257,11 +256,6 @@ TEST(Pop3Clients, CurlListsAndRetrievesAMessage) {
     auto message = curl({url + "2"});
     EXPECT_EQ(message, crlf(read_file(*file)));
     EXPECT_EQ(message.size(), listing[2]);
-}
-
-std::string local_user() {
-    const passwd* user = ::getpwuid(::geteuid());
-    return user ? user->pw_name : "root";
 }
 
 // RFC 5321 4.4: fetchmail adds a Received: header of its own, "... with POP3 (fetchmail-6.4.37)",

@@ -3,14 +3,12 @@
 // server made (Python's poplib, curl, openssl s_client, fetchmail, mutt). Then the rules: no
 // password outside TLS except from a trusted network, and the hostile cases.
 #include "smtp/smtp_testing.hpp"
+#include "starttls/tls_testing.hpp"
 #include "user_command/user_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
 
 #include <gtest/gtest.h>
-
-#include <pwd.h>
-#include <unistd.h>
 
 #include <fstream>
 
@@ -18,23 +16,18 @@ namespace {
 
 using namespace mailsteps::testing;
 using namespace smtp::tests;
+using namespace starttls::tests;
 using namespace pop3::tests;
 
 const std::string python = "/usr/bin/python3";
 const std::string tls_client = MAILSTEPS_SOURCE_DIR "/tests/pop3_tls/clients/pop3_tls_client.py";
 const std::string password = "tulip-7-Sky";
 
-fs::path certificate_of(const ChapterServer& server) { return server.working_dir() / "var" / "tls" / "cert.pem"; }
-
 // pop3_tls_client.py SCENARIO PORT CAFILE alice@localhost PASSWORD, against the listener `port`.
 RunResult scenario(ChapterServer& server, const std::string& port, const std::string& name) {
     return run(python, {tls_client, name, std::to_string(server.port(port)), certificate_of(server).string(),
                         "alice@localhost", password},
                "", 60s);
-}
-
-bool has_line(const std::string& output, const std::string& line) {
-    return ("\n" + output).find("\n" + line + "\n") != std::string::npos;
 }
 
 // alice@localhost with one message, delivered by SMTP; returns the stored file's contents.
@@ -115,11 +108,6 @@ TEST(Pop3Tls, OpensslSClientStartsTlsOnThePop3Port) {
     EXPECT_EQ(listing.find("STLS"), std::string::npos) << "STLS is offered inside TLS:\n" << listing;
     EXPECT_NE(listing.find("USER"), std::string::npos) << listing;
     EXPECT_NE(result.out.find("+OK mailsteps POP3 server signing off"), std::string::npos) << result.out;
-}
-
-std::string local_user() {
-    const passwd* user = ::getpwuid(::geteuid());
-    return user ? user->pw_name : "root";
 }
 
 // fetchmail over TLS: `ssl` on the pop3s port, or `sslproto tls1.2+`, which makes it send STLS,

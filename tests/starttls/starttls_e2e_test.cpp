@@ -3,6 +3,7 @@
 // that verify it. Then the hostile cases: commands sent in the clear with STARTTLS, old TLS
 // versions, a client that sends garbage or stops in the middle of the handshake.
 #include "smtp/smtp_testing.hpp"
+#include "starttls/tls_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
 
@@ -15,12 +16,10 @@ namespace {
 
 using namespace mailsteps::testing;
 using namespace smtp::tests;
+using namespace starttls::tests;
 
 const std::string python = "/usr/bin/python3";
 const std::string tls_client = MAILSTEPS_SOURCE_DIR "/tests/starttls/clients/starttls_client.py";
-
-// The certificate the server made on its first start, in the directory it runs in.
-fs::path certificate_of(const ChapterServer& server) { return server.working_dir() / "var" / "tls" / "cert.pem"; }
 
 RunResult run_scenario(ChapterServer& server, const std::string& scenario) {
     return run(python, {tls_client, scenario, std::to_string(server.port("smtp")), certificate_of(server).string()},

@@ -4,6 +4,7 @@
 // Then the rules: nothing before TLS, no mail without a login, the sender is the login, wrong
 // passwords cost a pause and count in the same per-address throttle as POP3's.
 #include "smtp/smtp_testing.hpp"
+#include "starttls/tls_testing.hpp"
 
 #include "shared/testing/chapter.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 
 using namespace mailsteps::testing;
 using namespace smtp::tests;
+using namespace starttls::tests;
 
 const std::string python = "/usr/bin/python3";
 const std::string client_script = MAILSTEPS_SOURCE_DIR "/tests/submission/clients/submission_client.py";
@@ -22,8 +24,6 @@ ChapterServer submission_server(std::vector<std::string> more = {}) {
     more.insert(more.end(), {"--dns-server", "127.0.0.1:9"});
     return ChapterServer(more);
 }
-
-fs::path certificate_of(const ChapterServer& server) { return server.working_dir() / "var" / "tls" / "cert.pem"; }
 
 void add_user(ChapterServer& server, const std::string& address, const std::string& password) {
     auto result = run(chapter_program(), {"user", "add", address, "--users", (server.dir() / "users").string()},
@@ -37,10 +37,6 @@ RunResult scenario(ChapterServer& server, const std::string& port, const std::st
     std::vector<std::string> all{client_script, name, std::to_string(server.port(port)), certificate_of(server).string()};
     all.insert(all.end(), args.begin(), args.end());
     return run(python, all, "", 120s);
-}
-
-bool has_line(const std::string& output, const std::string& line) {
-    return ("\n" + output).find("\n" + line + "\n") != std::string::npos;
 }
 
 // The one message in `user`'s new/, with its Received: header unfolded.

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -27,6 +30,12 @@ inline mailsteps::testing::RunResult user_command(const ChapterServer& server, s
     args.insert(args.begin(), "user");
     args.insert(args.end(), {"--users", users_file(server).string()});
     return mailsteps::testing::run(mailsteps::testing::chapter_program(), args, input);
+}
+
+// The local user the tests run as: fetchmail hands what it fetches to a user of this machine.
+inline std::string local_user() {
+    const passwd* user = ::getpwuid(::geteuid());
+    return user ? user->pw_name : "root";
 }
 
 inline void add_user(const ChapterServer& server, const std::string& address, const std::string& password) {

@@ -16,17 +16,14 @@ Each scenario prints what it saw, one fact a line, for the C++ test to check:
   stall       on the pop3s port, nothing: how long until the server closes
   busy        on the pop3s port of a server at its connection limit: what comes before the close
 """
+import pathlib
 import poplib
 import socket
-import ssl
 import sys
 import time
 
-CERTIFICATE_NAME = "localhost"
-
-
-def context(cafile):
-    return ssl.create_default_context(cafile=cafile)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "starttls" / "clients"))
+from loopback_tls import CERTIFICATE_NAME, closed_by_server, context  # noqa: E402 (after the path it comes from)
 
 
 class POP3(poplib.POP3):
@@ -145,19 +142,6 @@ def twice(port, cafile, user, password):
     command(tls, stream, f"USER {user}")
     print("login", command(tls, stream, f"PASS {password}"))
     print("after login", command(tls, stream, "STLS"))
-
-
-def closed_by_server(sock, timeout):
-    """True when the server closes the connection (EOF or reset) within `timeout` seconds."""
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(4096):
-            pass
-        return True
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
 
 
 def garbage(port, _cafile, _user, _password):

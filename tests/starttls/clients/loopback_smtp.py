@@ -1,12 +1,11 @@
 """smtplib clients that connect to 127.0.0.1 and check the server's certificate for "localhost".
 
-smtplib checks the certificate against the host it connected to. Connecting to "localhost"
-would try ::1 first, where another test's server might listen on the same port number; so the
-clients connect to 127.0.0.1 and then name the host the certificate was made for.
+smtplib checks the certificate against the host it connected to, so once connected they name
+the host the certificate was made for (loopback_tls.py says why they connect to the address).
 """
 import smtplib
 
-CERTIFICATE_NAME = "localhost"
+from loopback_tls import CERTIFICATE_NAME
 
 
 class SMTP(smtplib.SMTP):

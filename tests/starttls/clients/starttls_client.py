@@ -18,12 +18,7 @@ import sys
 import time
 
 from loopback_smtp import SMTP
-
-
-def context(cafile):
-    tls = ssl.create_default_context(cafile=cafile)
-    tls.check_hostname = True
-    return tls
+from loopback_tls import closed_by_server, context
 
 
 def reply(stream):
@@ -53,19 +48,6 @@ def plain_until_starttls(port, extra=b""):
     code, _ = reply(stream)
     print("starttls", code)
     return sock, stream
-
-
-def closed_by_server(sock, timeout):
-    """True when the server closes the connection (EOF or reset) within `timeout` seconds."""
-    sock.settimeout(timeout)
-    try:
-        while sock.recv(4096):
-            pass
-        return True
-    except ConnectionResetError:
-        return True
-    except socket.timeout:
-        return False
 
 
 def send(port, cafile):

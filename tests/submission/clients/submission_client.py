@@ -18,16 +18,12 @@ Each scenario prints what it saw, one fact a line, for the C++ test to check:
 import base64
 import pathlib
 import smtplib
-import ssl
 import sys
 import threading
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "starttls" / "clients"))
 from loopback_smtp import SMTP, SMTP_SSL  # noqa: E402 (after the path it comes from)
-
-
-def context(cafile):
-    return ssl.create_default_context(cafile=cafile)
+from loopback_tls import context  # noqa: E402
 
 
 def print_reply(name, reply):
