@@ -8,6 +8,7 @@
 #include "shared/log.hpp"
 
 #include <asio/awaitable.hpp>
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/signal_set.hpp>
@@ -16,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,9 +32,9 @@ namespace mailsteps {
 // A protocol's conversation with one client, from accept to close.
 using SessionHandler = std::function<asio::awaitable<void>(LineStream& client)>;
 
-// The TCP server runtime every chapter uses: an io_context run by --threads threads, one
-// coroutine per connection (each on its own strand, so a session never runs on two threads
-// at once), connection limits (in all and per client address), and graceful shutdown on
+// The TCP server runtime every chapter uses: --threads threads, each running an io_context of
+// its own, one coroutine per connection (each on one thread's io_context, so a session never
+// runs on two threads at once, and nothing it does wakes another thread), connection limits (in all and per client address), and graceful shutdown on
 // SIGINT/SIGTERM.
 class Server {
 public:
@@ -54,7 +56,8 @@ public:
     // For sessions' blocking file work (DiskThreads): --disk-threads threads of their own.
     DiskThreads& disk() { return disk_; }
 
-    // For work besides the sessions (chapter 16's queue runner): run it on context(), and
+    // For work besides the sessions (chapter 16's queue runner): run it on context() (the first
+    // thread's), and
     // stop it in `stop` when shutdown begins, or run() never returns.
     asio::io_context& context() { return io_; }
     void on_shutdown(std::function<void()> stop) { shutdown_hooks_.push_back(std::move(stop)); }
@@ -67,6 +70,8 @@ private:
         std::string busy_reply;
     };
 
+    asio::io_context& next_context();
+    void stop_threads();
     asio::awaitable<void> accept_loop(Listener& listener);
     asio::awaitable<void> serve(std::shared_ptr<LineStream> client, Listener& listener);
     asio::awaitable<void> refuse(std::shared_ptr<LineStream> client, std::string busy_reply, std::string why);
@@ -76,7 +81,12 @@ private:
     void finish_shutdown();
 
     ServerOptions options_;
-    asio::io_context io_;
+    // One for each thread after the first: sessions only. Before io_, to outlive it: what io_ holds
+    // when destroyed, such as a socket just accepted, may belong to one of them.
+    std::deque<asio::io_context> other_contexts_;
+    asio::io_context io_; // the first thread's: sessions, and besides them accepting, signals, the relay
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running_; // other_contexts_
+    std::size_t next_context_ = 0; // on strand_
     DiskThreads disk_; // after io_: destroyed first, so the jobs it drops (sessions waiting on them) still find io_
     asio::strand<asio::io_context::executor_type> strand_; // acceptors, signals, shutdown
     asio::signal_set signals_;

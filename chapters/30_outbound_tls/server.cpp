@@ -26,9 +26,13 @@ constexpr Duration accept_retry_pause = std::chrono::milliseconds(100);
 } // namespace
 
 Server::Server(const ServerOptions& options)
-    : options_(options), io_(static_cast<int>(options.threads)), disk_(options.disk_threads),
-      strand_(asio::make_strand(io_)),
+    : options_(options), io_(1), disk_(options.disk_threads), strand_(asio::make_strand(io_)),
       signals_(strand_, SIGINT, SIGTERM), shutdown_timer_(strand_) {
+    // Threads sharing one io_context pass a session's work between them, and each pass wakes the
+    // other thread. With an io_context each, a session stays on its thread from accept to close.
+    for (unsigned i = 1; i < options.threads; ++i) {
+        keep_running_.push_back(asio::make_work_guard(other_contexts_.emplace_back(1)));
+    }
     configure_logging(options.verbose, options.trace);
     // Every connection is a descriptor. The soft limit is often 1024 while the hard limit allows
     // far more; raise it (as nginx and Go do), so that --max-connections is what limits us.
@@ -62,8 +66,8 @@ asio::ip::tcp::endpoint Server::listen(const std::string& protocol, std::uint16_
 int Server::run() {
     signals_.async_wait([this](const asio::error_code& error, int signal) { on_signal(error, signal); });
     std::vector<std::thread> workers;
-    for (unsigned i = 1; i < options_.threads; ++i) {
-        workers.emplace_back([this] { io_.run(); });
+    for (auto& context : other_contexts_) {
+        workers.emplace_back([&context] { context.run(); });
     }
     io_.run();
     for (auto& worker : workers) {
@@ -77,10 +81,15 @@ int Server::run() {
     return 0;
 }
 
+// The threads take the connections in turn.
+asio::io_context& Server::next_context() {
+    auto turn = next_context_++ % (other_contexts_.size() + 1);
+    return turn == 0 ? io_ : other_contexts_[turn - 1];
+}
+
 asio::awaitable<void> Server::accept_loop(Listener& listener) {
     for (;;) {
-        // Each connection gets its own strand: its coroutine runs on one thread at a time.
-        auto [error, socket] = co_await listener.acceptor.async_accept(asio::make_strand(io_), as_tuple(use_awaitable));
+        auto [error, socket] = co_await listener.acceptor.async_accept(next_context(), as_tuple(use_awaitable));
         if (shutting_down_) {
             co_return;
         }
@@ -181,7 +190,7 @@ void Server::stop_sessions() {
     shutdown_timer_.async_wait([this](const asio::error_code& error) {
         if (!error) {
             log_.warning("sessions did not stop in time; exiting anyway");
-            io_.stop();
+            stop_threads();
         }
     });
 }
@@ -208,6 +217,13 @@ void Server::session_ended(const std::shared_ptr<LineStream>& client) {
 void Server::finish_shutdown() {
     signals_.cancel();
     shutdown_timer_.cancel();
+    stop_threads();
+}
+
+void Server::stop_threads() {
+    for (auto& context : other_contexts_) {
+        context.stop();
+    }
     io_.stop();
 }
 
