@@ -34,6 +34,8 @@ LineStream::LineStream(asio::ip::tcp::socket socket, Logger log, Peer peer)
     // the rest, and a peer that waits for the whole answer delays its acknowledgement (40 ms on Linux).
     asio::error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+    // So that write() can offer data without waiting (Asio's own reads and writes never block).
+    socket_.non_blocking(true, ignored);
 }
 
 asio::awaitable<void> LineStream::timeout(Duration duration) {
@@ -160,10 +162,19 @@ asio::awaitable<void> LineStream::write(std::string_view data, Duration timeout)
         held_.clear();
         co_return;
     }
-    auto outcome = co_await (write_all(asio::buffer(data)) || this->timeout(timeout));
+    // An answer usually fits in the socket's send buffer: a send that does not wait takes it at
+    // once, and no timer is armed. Only what it leaves waits for the peer, racing the timeout.
+    asio::error_code error;
+    if (!tls_) { // through TLS, only the stream can turn the data into records
+        data.remove_prefix(socket_.write_some(asio::buffer(data), error));
+    }
+    bool failed = error && error != asio::error::would_block;
+    if (!data.empty() && !failed) {
+        auto outcome = co_await (write_all(asio::buffer(data)) || this->timeout(timeout));
+        failed = outcome.index() == 1 || std::get<0>(std::get<0>(outcome));
+    }
     held_.clear(); // keeps its memory for the next answers
-    bool timed_out = outcome.index() == 1;
-    if (timed_out || std::get<0>(std::get<0>(outcome))) {
+    if (failed) {
         close();
     }
 }
