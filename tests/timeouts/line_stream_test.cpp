@@ -87,3 +87,16 @@ TEST(LineStream, WriteToAVanishedClientClosesTheStream) {
     EXPECT_FALSE(c.stream->is_open());
     EXPECT_EQ(c.run(c.stream->read_line(100, 1s)).status, Read::closed);
 }
+
+// A client that never reads: the kernel's buffers fill, and the write gives up at its timeout
+// and closes the stream instead of waiting for ever.
+TEST(LineStream, AWriteToAClientThatNeverReadsTimesOut) {
+    Connection c;
+    std::string more_than_the_buffers_hold(64 * 1024 * 1024, 'x');
+    auto start = std::chrono::steady_clock::now();
+    c.run(c.stream->write(more_than_the_buffers_hold, 300ms));
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_FALSE(c.stream->is_open());
+    EXPECT_GE(took, 290ms);
+    EXPECT_LT(took, 10s);
+}
