@@ -48,7 +48,11 @@
 # queue file a message, and the server run after it paid for that. So the runs' Maildirs stay, and
 # `chattr +T` on the work directory (the "top of a directory hierarchy" of chattr(1)) makes ext4
 # spread its subdirectories, one per server, over block groups as it does the file system's top
-# directories. Each server still pays for what it deletes itself.
+# directories. Each server still pays for what it deletes itself. What a run deletes when it
+# ends (its work directory) is in the way of the next run for six minutes: a block group being
+# written to keeps its inode table dirty, and then ext4 waits 300 s more. So leave six minutes
+# between runs (and after pop3_mailbox.py, which deletes 40,000 files), or the next run
+# measures them.
 #
 # The "physical limit" lines: one thread writing a 2 KB file, fsync, rename into another directory,
 # fsync of that directory, in a loop, in the same work directory (median of three one-second
