@@ -140,12 +140,13 @@ std::variant<std::vector<Alias>, std::string> read_aliases(const fs::path& file)
     return aliases;
 }
 
-// One expansion: the addresses reached so far, and the aliases already followed (two aliases
-// may share a target; each is followed once).
+// One expansion: the addresses reached so far, in order, and the aliases already followed (two
+// aliases may share a target; each is followed once).
 struct Expansion {
     const Table& table;
     const Mailboxes& mailboxes;
     std::vector<std::string> reached;
+    std::unordered_set<std::string> seen;  // what is in `reached`
     std::unordered_set<std::string> followed;
 
     // The first rule that applies decides.
@@ -205,7 +206,7 @@ struct Expansion {
     }
 
     void reach(const std::string& address) {
-        if (std::find(reached.begin(), reached.end(), address) == reached.end()) {
+        if (seen.insert(address).second) {
             reached.push_back(address);
         }
     }
@@ -271,7 +272,7 @@ Aliases::Aliases(fs::path file, std::function<void(const std::string&)> on_error
 
 std::vector<std::string> Aliases::expand(const std::string& address, const Mailboxes& mailboxes) {
     auto table = current();
-    Expansion expansion{*table, mailboxes, {}, {}};
+    Expansion expansion{*table, mailboxes, {}, {}, {}};
     expansion.add(address, true);
     return std::move(expansion.reached);
 }

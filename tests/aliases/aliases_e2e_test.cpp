@@ -5,7 +5,9 @@
 #include "relay/relay_e2e_testing.hpp"
 #include "user_command/user_testing.hpp"
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
 namespace {
 
@@ -155,4 +157,42 @@ TEST(Aliases, ALoopInTheFileIsAStartUpFailure) {
     EXPECT_NE(result.err.find("aliases: line 3: alias loop: a@localhost -> b@localhost -> a@localhost"),
               std::string::npos)
         << result.err;
+}
+
+// Sessions on every thread look the aliases up while the file is rewritten under them (for
+// ThreadSanitizer: `ctest --preset tsan-ch31` runs this on 4 threads). Each lookup sees the
+// old file or the new one: sales@ always reaches somebody.
+TEST(Aliases, SessionsOnManyThreadsLookUpWhileTheFileChanges) {
+    ChapterServer server;
+    add_alice_and_bob(server);
+    write_aliases(server, "sales@localhost: alice@localhost\n");
+    auto port = server.port("smtp");
+    std::atomic<bool> writing{true};
+    std::thread editor([&] {
+        for (int i = 0; writing; ++i) {
+            write_aliases(server, "sales@localhost: " + std::string(i % 2 ? "alice" : "bob") + "@localhost\n" +
+                                      "x" + std::to_string(i) + "@localhost: bob@localhost\n");
+        }
+    });
+    std::vector<std::thread> clients;
+    std::atomic<int> accepted{0};
+    for (int c = 0; c < 8; ++c) {
+        clients.emplace_back([&] {
+            LineClient client(port);
+            read_reply(client);
+            command(client, "EHLO client.test");
+            for (int i = 0; i < 20; ++i) {
+                command(client, "MAIL FROM:<carol@sender.test>");
+                accepted += command(client, "RCPT TO:<sales@localhost>").code == 250 ? 1 : 0;
+                command(client, "RSET");
+            }
+        });
+    }
+    for (auto& client : clients) {
+        client.join();
+    }
+    writing = false;
+    editor.join();
+    EXPECT_EQ(accepted, 160) << server.log();
+    EXPECT_EQ(server.log().find("still using the aliases read before"), std::string::npos) << server.log();
 }
