@@ -435,7 +435,9 @@ private:
         for (const auto& target : options_.aliases->expand(address, mailboxes)) {
             auto at = target.rfind('@');
             Mailbox mailbox{target.substr(0, at), target.substr(at + 1)};
-            if (is_local(mailbox.domain) || options_.relay) { // an address elsewhere needs the relay
+            if (target == address) {
+                reached.push_back(recipient); // its own mailbox: named as the client wrote it
+            } else if (is_local(mailbox.domain) || options_.relay) { // an address elsewhere needs the relay
                 reached.push_back(std::move(mailbox));
             }
         }
