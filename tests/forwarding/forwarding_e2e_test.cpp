@@ -19,8 +19,11 @@ void write_aliases(const ChapterServer& server, const std::string& text) {
     fs::rename(temporary, server.dir() / "aliases");
 }
 
+// Where the server made its secret: var/srs-secret in the directory it runs in, by default.
+fs::path secret_file(const ChapterServer& server) { return server.working_dir() / "var" / "srs-secret"; }
+
 std::string secret_of(const ChapterServer& server) {
-    auto secret = read_file(server.dir() / "srs-secret");
+    auto secret = read_file(secret_file(server));
     return secret.substr(0, secret.find('\n'));
 }
 
@@ -140,12 +143,12 @@ TEST_F(Forwarding, OurOwnAndTheNullSenderAreKept) {
 TEST_F(Forwarding, TheSecretSurvivesARestart) {
     ASSERT_EQ(send_to("carol@example.test", "fwd@localhost").code, 250);
     struct stat status {};
-    ASSERT_EQ(::stat((server.dir() / "srs-secret").c_str(), &status), 0);
+    ASSERT_EQ(::stat(secret_file(server).c_str(), &status), 0);
     EXPECT_EQ(status.st_mode & 0777, 0600U);
     ASSERT_TRUE(eventually([&] { return mx.received() == 1; })) << server.log();
     auto srs_address = envelope_of(mx, 1)[0];
     ChapterServer restarted({"--dns-server", dns.server(), "--relay-port", std::to_string(mx.port), "--srs-secret",
-                             (server.dir() / "srs-secret").string()});
+                             secret_file(server).string()});
     ASSERT_EQ(send(restarted.port("smtp"), "", srs_address, text).code, 250) << srs_address;
     ASSERT_TRUE(eventually([&] { return mx.received() == 2; })) << restarted.log();
     EXPECT_EQ(envelope_of(mx, 2), (std::vector<std::string>{"<>", "carol@example.test"}));
