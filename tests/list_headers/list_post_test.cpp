@@ -18,11 +18,14 @@ bool passed(const std::string& message, const std::string& list = "family@exampl
 
 } // namespace
 
+// Later chapters add more headers of RFC 2369's; these four are there from chapter 34 on, the
+// list's identity first and its loop mark last.
 TEST(ListHeaders, NameTheListByRfc2919AndRfc2369) {
-    EXPECT_EQ(lists::list_headers("family@example.test"), "List-Id: <family.example.test>\n"
-                                                          "List-Post: <mailto:family@example.test>\n"
-                                                          "Precedence: list\n"
-                                                          "X-Loop: family@example.test\n");
+    auto headers = lists::list_headers("family@example.test");
+    EXPECT_TRUE(headers.starts_with("List-Id: <family.example.test>\n")) << headers;
+    EXPECT_NE(headers.find("\nList-Post: <mailto:family@example.test>\n"), std::string::npos) << headers;
+    EXPECT_NE(headers.find("\nPrecedence: list\n"), std::string::npos) << headers;
+    EXPECT_TRUE(headers.ends_with("\nX-Loop: family@example.test\n")) << headers;
 }
 
 TEST(ListLoops, AMessageWithThisListsIdOrXLoopHasPassed) {
