@@ -160,7 +160,7 @@ TEST(Aliases, ALoopInTheFileIsAStartUpFailure) {
 }
 
 // Sessions on every thread look the aliases up while the file is rewritten under them (for
-// ThreadSanitizer: `ctest --preset tsan-ch35` runs this on 4 threads). Each lookup sees the
+// ThreadSanitizer: `ctest --preset tsan-ch36` runs this on 4 threads). Each lookup sees the
 // old file or the new one: sales@ always reaches somebody.
 TEST(Aliases, SessionsOnManyThreadsLookUpWhileTheFileChanges) {
     ChapterServer server;
