@@ -2,6 +2,7 @@
 // counted from the relay's own DSN; a DSN in Postfix's form sent back by smtplib, removing a
 // member on the fifth day; anything else at the bounces address goes to the postmaster.
 #include "list_bounces/dsn_samples.hpp"
+#include "lists/list_testing.hpp"
 #include "relay/relay_e2e_testing.hpp"
 #include "user_command/user_testing.hpp"
 
@@ -10,13 +11,9 @@
 
 namespace {
 
-const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
+using lists::tests::list_command;
 
-RunResult list_command(const ChapterServer& server, std::vector<std::string> args) {
-    args.insert(args.begin(), "list");
-    args.insert(args.end(), {"--lists-dir", (server.dir() / "lists").string()});
-    return run(chapter_program(), args);
-}
+const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
 
 long today() { return static_cast<long>(std::time(nullptr) / (24 * 60 * 60)); }
 

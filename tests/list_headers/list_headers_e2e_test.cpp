@@ -1,19 +1,16 @@
 // A list's posts end to end (chapter 34 onwards): the List-* headers in every member's copy, read
 // with poplib; members-only lists refusing others at RCPT, as smtplib sees it; and posts that
 // have been through the list before not sent out again.
+#include "lists/list_testing.hpp"
 #include "relay/relay_e2e_testing.hpp"
 #include "user_command/user_testing.hpp"
 
 namespace {
 
+using lists::tests::list_command;
+
 const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
 const std::string password = "tulip-7-Sky";
-
-RunResult list_command(const ChapterServer& server, std::vector<std::string> args) {
-    args.insert(args.begin(), "list");
-    args.insert(args.end(), {"--lists-dir", (server.dir() / "lists").string()});
-    return run(chapter_program(), args);
-}
 
 struct ListPosts : ::testing::Test {
     ChapterServer server;
@@ -45,12 +42,7 @@ TEST_F(ListPosts, EveryCopyCarriesTheListsHeaders) {
     make_list("family@localhost", {"alice@localhost", "bob@localhost"});
     auto sent = smtplib("dave@sender.test", "family@localhost", "Subject: lunch\n\nSunday?\n");
     ASSERT_EQ(sent.exit_code, 0) << sent.err << server.log();
-    auto poplib = run("/usr/bin/python3",
-                      {"-c", "import poplib, sys\n"
-                             "p = poplib.POP3('127.0.0.1', int(sys.argv[1]))\n"
-                             "p.user('bob@localhost'); p.pass_(sys.argv[2])\n"
-                             "print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()\n",
-                       std::to_string(server.port("pop3")), password});
+    auto poplib = lists::tests::poplib_retr(server.port("pop3"), "bob@localhost", password);
     ASSERT_EQ(poplib.exit_code, 0) << poplib.err;
     for (const char* header : {"\nList-Id: <family.localhost>\n", "\nList-Post: <mailto:family@localhost>\n",
                                "\nPrecedence: list\n", "\nX-Loop: family@localhost\n"}) {

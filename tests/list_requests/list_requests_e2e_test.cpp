@@ -2,18 +2,15 @@
 // (aiosmtpd, found through dnsmasq) each ask to join with smtplib, the test finds the
 // confirmation where it was delivered and answers it with smtplib, as a person replying would;
 // then the same to leave.
+#include "lists/list_testing.hpp"
 #include "relay/relay_e2e_testing.hpp"
 #include "user_command/user_testing.hpp"
 
 namespace {
 
-const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
+using lists::tests::list_command;
 
-RunResult list_command(const ChapterServer& server, std::vector<std::string> args) {
-    args.insert(args.begin(), "list");
-    args.insert(args.end(), {"--lists-dir", (server.dir() / "lists").string()});
-    return run(chapter_program(), args);
-}
+const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
 
 std::string subject_of(const std::string& message) {
     auto at = message.find("\nSubject: ") + 10;

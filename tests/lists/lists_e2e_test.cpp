@@ -1,6 +1,7 @@
 // Mailing lists end to end (chapter 33 onwards): lists made with `mailserver list` while the real
 // server runs, posts sent with smtplib and swaks, the members' copies read with poplib and curl,
 // members elsewhere reached through the relay (aiosmtpd, found through dnsmasq).
+#include "lists/list_testing.hpp"
 #include "relay/relay_e2e_testing.hpp"
 #include "user_command/user_testing.hpp"
 
@@ -10,14 +11,10 @@
 
 namespace {
 
+using lists::tests::list_command;
+
 const std::string smtplib_client = MAILSTEPS_SOURCE_DIR "/tests/smtp/clients/send_message.py";
 const std::string password = "tulip-7-Sky";
-
-RunResult list_command(const ChapterServer& server, std::vector<std::string> args) {
-    args.insert(args.begin(), "list");
-    args.insert(args.end(), {"--lists-dir", (server.dir() / "lists").string()});
-    return run(chapter_program(), args);
-}
 
 void make_list(const ChapterServer& server, const std::string& list, const std::vector<std::string>& members) {
     auto created = list_command(server, {"create", list});
@@ -61,12 +58,7 @@ TEST_F(Lists, TheListCommandMakesAListTheRunningServerPostsTo) {
     EXPECT_EQ(read_file(mx.dir.path() / "envelope-1"), "family-bounces@localhost\ncarol@example.test\ntls=none\n");
 
     // Bob reads his copy with poplib, Alice hers with curl.
-    auto poplib = run("/usr/bin/python3",
-                      {"-c", "import poplib, sys\n"
-                             "p = poplib.POP3('127.0.0.1', int(sys.argv[1]))\n"
-                             "p.user('bob@localhost'); p.pass_(sys.argv[2])\n"
-                             "print(b'\\n'.join(p.retr(1)[1]).decode()); p.quit()\n",
-                       std::to_string(server.port("pop3")), password});
+    auto poplib = lists::tests::poplib_retr(server.port("pop3"), "bob@localhost", password);
     ASSERT_EQ(poplib.exit_code, 0) << poplib.err;
     EXPECT_NE(poplib.out.find("Subject: Sunday lunch\n\nWho is coming?"), std::string::npos) << poplib.out;
     auto curl = run("/usr/bin/curl", {"--silent", "--show-error", "--user", "alice@localhost:" + password,
