@@ -70,7 +70,7 @@ const std::size_t* alias_reached(const Index& index, const std::string& target) 
 class LoopFinder {
 public:
     LoopFinder(const std::vector<Alias>& aliases, const Index& index)
-        : aliases_(aliases), index_(index), marks_(aliases.size(), Mark::unvisited) {}
+        : aliases_(aliases), index_(index), marks_(aliases.size(), Mark::unvisited), depths_(aliases.size()) {}
 
     std::optional<std::string> find() {
         for (std::size_t i = 0; i < aliases_.size(); ++i) {
@@ -86,14 +86,18 @@ public:
 private:
     enum class Mark { unvisited, on_path, done };
 
+    // Also measures each alias's depth: 1 + the deepest alias it leads to. The path is never
+    // longer than that, so a search that goes deeper than allowed stops on either count.
     std::optional<std::string> visit(std::size_t i) {
         const Alias& alias = aliases_[i];
+        auto too_deep = "line " + std::to_string(alias.line) + ": aliases nested more than " +
+                        std::to_string(max_depth) + " deep";
         if (path_.size() == max_depth) {
-            return "line " + std::to_string(alias.line) + ": aliases nested more than " + std::to_string(max_depth) +
-                   " deep";
+            return too_deep;
         }
         marks_[i] = Mark::on_path;
         path_.push_back(i);
+        std::size_t deepest = 0;
         for (const auto& target : alias.targets) {
             const std::size_t* next = target == alias.address ? nullptr : alias_reached(index_, target);
             if (next && marks_[*next] == Mark::on_path) {
@@ -104,6 +108,11 @@ private:
                     return loop;
                 }
             }
+            deepest = next ? std::max(deepest, depths_[*next]) : deepest;
+        }
+        depths_[i] = deepest + 1;
+        if (depths_[i] > max_depth) {
+            return too_deep;
         }
         path_.pop_back();
         marks_[i] = Mark::done;
@@ -122,6 +131,7 @@ private:
     const std::vector<Alias>& aliases_;
     const Index& index_;
     std::vector<Mark> marks_;
+    std::vector<std::size_t> depths_; // of the aliases done
     std::vector<std::size_t> path_;
 };
 

@@ -399,9 +399,10 @@ private:
         if (!local && recipient.domain.starts_with('[')) { // no MX to look up for an address literal
             return {550, {"5.1.2 Relaying to address literals is not supported"}};
         }
-        // A bounce coming back to a sender we rewrote (SRS) goes on to that sender.
+        // A bounce coming back to a sender we rewrote (SRS) goes on to that sender. Only a bounce:
+        // with any other sender, whoever sees a forwarded copy could use the address to relay.
         std::optional<Mailbox> returning;
-        if (local && options_.srs) {
+        if (local && options_.srs && !envelope_.sender) {
             returning = options_.srs->reverse(recipient.local_part, std::time(nullptr));
         }
         if (local && !returning &&

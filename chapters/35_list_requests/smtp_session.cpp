@@ -420,15 +420,19 @@ private:
             if (!envelope_.sender) { // RFC 3834 2: nothing automatic answers the null sender
                 return {550, {"5.7.1 <" + lists::request_address(*list) + "> takes no bounces"}};
             }
+            if (!accounts::normalize_address(lowercase_address(*envelope_.sender))) { // it becomes a member
+                return {550, {"5.1.7 <" + lists::request_address(*list) + "> takes requests from plain addresses only"}};
+            }
             ++recipients_given_;
             if (std::find(requests_.begin(), requests_.end(), *list) == requests_.end()) {
                 requests_.push_back(*list);
             }
             return {250, {"2.1.5 Ok"}};
         }
-        // A bounce coming back to a sender we rewrote (SRS) goes on to that sender.
+        // A bounce coming back to a sender we rewrote (SRS) goes on to that sender. Only a bounce:
+        // with any other sender, whoever sees a forwarded copy could use the address to relay.
         std::optional<Mailbox> returning;
-        if (local && options_.srs) {
+        if (local && options_.srs && !envelope_.sender) {
             returning = options_.srs->reverse(recipient.local_part, std::time(nullptr));
         }
         if (local && !returning &&
@@ -723,8 +727,10 @@ private:
         return !options_.users || address.starts_with("postmaster@") || options_.users->accepts_mail_for(address);
     }
 
+    // Only a list's own name, never a path made of an address: "/tmp/x@example.test" is no list.
     bool is_list(const std::string& address) const {
-        return !options_.lists_dir.empty() && lists::list_exists(options_.lists_dir, address);
+        return !options_.lists_dir.empty() && lists::normalize_list(address) == address &&
+               lists::list_exists(options_.lists_dir, address);
     }
 
     static std::string lowercase_address(const Mailbox& mailbox) {

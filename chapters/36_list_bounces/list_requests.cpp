@@ -4,6 +4,7 @@
 #include "list_post.hpp"
 #include "lists.hpp"
 #include "local_delivery.hpp"
+#include "users.hpp"
 
 #include "shared/ascii.hpp"
 
@@ -56,7 +57,12 @@ std::optional<Pending> read_pending(const fs::path& file) {
         return std::nullopt;
     }
     Pending pending;
-    std::istringstream(std::get<std::string>(content)) >> pending.kind >> pending.address >> pending.made;
+    std::istringstream fields(std::get<std::string>(content));
+    std::string more;
+    if (!(fields >> pending.kind >> pending.address >> pending.made) || fields >> more ||
+        !accounts::normalize_address(pending.address)) {
+        return std::nullopt; // not a file this code wrote
+    }
     return pending;
 }
 
@@ -65,8 +71,11 @@ std::size_t expire(const fs::path& pending_dir, std::time_t now) {
     std::size_t left = 0;
     std::error_code error;
     for (const auto& entry : fs::directory_iterator(pending_dir, error)) {
+        if (!is_token(entry.path().filename().string())) {
+            continue; // TOKEN.new: another request being written
+        }
         auto pending = read_pending(entry.path());
-        if (!pending || now - pending->made > token_lifetime) {
+        if (!pending || now - pending->made > token_lifetime || pending->made > now) {
             fs::remove(entry.path(), error);
         } else {
             ++left;
@@ -114,7 +123,7 @@ std::variant<Notice, std::error_code> confirm(const fs::path& dir, const std::st
                                               const std::string& sender, std::time_t now) {
     auto file = dir / list / "pending" / token;
     auto pending = is_token(token) ? read_pending(file) : std::nullopt;
-    if (!pending || now - pending->made > token_lifetime) {
+    if (!pending || now - pending->made > token_lifetime || pending->made > now) {
         return notice(list, sender, "Your request to " + list,
                       "The confirmation you sent is unknown or older than 3 days. Nothing was changed.\n", now);
     }

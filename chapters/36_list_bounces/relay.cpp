@@ -328,11 +328,15 @@ bool Relay::bounce(const QueueEntry& entry, std::string_view text, const std::ve
             log_.error("id=", entry.id, " bounce for <", *list, "> failed: ", *problem);
             return false;
         }
-        for (const auto& [member, removed] : std::get<lists::BounceOutcome>(outcome)) {
+        const auto& counted = std::get<lists::BounceOutcome>(outcome);
+        for (const auto& [member, removed] : counted) {
             log_.info("id=", entry.id, " list=<", *list, "> bounce for <", member, ">",
                       removed ? ": removed after bounces on 5 days" : "");
         }
-        return true;
+        if (!counted.empty()) {
+            return true;
+        }
+        envelope.recipients = {smtp::Mailbox{"postmaster", entry.sender->domain}}; // for a person, as by SMTP
     }
     if (!error) {
         error = local ? smtp::deliver_locally(smtp_.maildir_root, envelope, dsn, smtp_.hostname, id)

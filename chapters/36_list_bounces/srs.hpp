@@ -30,7 +30,8 @@ public:
     std::optional<smtp::Mailbox> forward(const smtp::Mailbox& sender, std::time_t now) const;
 
     // The original sender, if `local_part` (of an address at one of our domains) is an SRS0
-    // address we made, with the right hash, at most 21 days ago.
+    // address we made, with the right hash, at most 21 days ago. The session asks only for
+    // bounces (MAIL FROM:<>), which is what comes back to a sender.
     std::optional<smtp::Mailbox> reverse(std::string_view local_part, std::time_t now) const;
 
 private:

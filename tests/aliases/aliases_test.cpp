@@ -113,8 +113,15 @@ TEST(ParseAliases, RefusesChainsDeeperThanAHundred) {
         text += "a" + std::to_string(i) + "@example.test: a" + std::to_string(i + 1) + "@example.test\n";
     }
     EXPECT_EQ(error_of(text), "line 101: aliases nested more than 100 deep");
+    // The same chain written from its end: the search meets it a short piece at a time.
+    std::string reversed;
+    for (int i = 100; i >= 0; --i) {
+        reversed += "a" + std::to_string(i) + "@example.test: a" + std::to_string(i + 1) + "@example.test\n";
+    }
+    EXPECT_EQ(error_of(reversed), "line 101: aliases nested more than 100 deep");
     text.erase(text.rfind("a100@"));
     EXPECT_EQ(error_of(text), "(no error)");
+    EXPECT_EQ(error_of(reversed.substr(reversed.find('\n') + 1)), "(no error)");
 }
 
 TEST_F(AliasesFile, AnAliasReachesEachTargetOnce) {

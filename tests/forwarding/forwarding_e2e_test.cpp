@@ -94,6 +94,10 @@ TEST_F(Forwarding, TheBounceToTheSrsAddressReachesTheOriginalSender) {
     LineClient client(server.port("smtp"));
     read_reply(client);
     command(client, "EHLO mx1.example.test");
+    // Only a bounce goes back: with a sender, whoever saw the copy could relay through the address.
+    command(client, "MAIL FROM:<bob@example.test>");
+    EXPECT_EQ(command(client, "RCPT TO:<" + srs_address + ">").code, 550);
+    command(client, "RSET");
     auto reply = send_message(client, "", {srs_address}, "Subject: Undelivered Mail\n\nbob is gone\n");
     ASSERT_EQ(reply.code, 250) << reply;
     ASSERT_TRUE(eventually([&] { return mx.received() == 2; })) << server.log();

@@ -77,3 +77,16 @@ TEST_F(ListBounces, WhatNamesNoMemberGoesToThePostmaster) {
     EXPECT_FALSE(fs::exists(bounces_file()));
     EXPECT_EQ(list_command(server, {"members", "club@localhost"}).out, "alice@localhost\nbob@example.test\n");
 }
+
+// The relay's own DSN about someone who is not a member (here a confirmation to Carol, whose
+// server refuses her) counts for nobody, and reaches the postmaster like one by SMTP.
+TEST_F(ListBounces, TheRelaysBounceForANonMemberGoesToThePostmaster) {
+    auto sent = run("/usr/bin/python3", {smtplib_client, std::to_string(server.port("smtp")), "carol@example.test",
+                                         "club-request@localhost"},
+                    crlf("Subject: subscribe\n\n"));
+    ASSERT_EQ(sent.exit_code, 0) << sent.err;
+    ASSERT_TRUE(eventually([&] { return new_messages(mailbox(server, "postmaster")).size() == 1; })) << server.log();
+    auto dsn = read_file(new_messages(mailbox(server, "postmaster")).front());
+    EXPECT_NE(dsn.find("Final-Recipient: rfc822; carol@example.test"), std::string::npos) << dsn;
+    EXPECT_FALSE(fs::exists(bounces_file()));
+}

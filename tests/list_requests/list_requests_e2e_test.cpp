@@ -114,4 +114,10 @@ TEST_F(ListRequests, ForgedTokensBouncesAndUnknownListsChangeNothing) {
     command(client, "RSET");
     command(client, "MAIL FROM:<alice@localhost>");
     EXPECT_EQ(command(client, "RCPT TO:<nolist-request@localhost>").code, 550);
+    // The sender becomes the member: it must be a plain address, with nothing to confuse the
+    // file that keeps the request.
+    command(client, "RSET");
+    command(client, "MAIL FROM:<\"victim@example.org 99999999999\"@sender.test>");
+    EXPECT_EQ(command(client, "RCPT TO:<club-request@localhost>").last(),
+              "550 5.1.7 <club-request@localhost> takes requests from plain addresses only");
 }

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 namespace {
 
 using namespace lists;
@@ -102,6 +104,15 @@ TEST_F(Requests, WrongOldAndHostileTokensChangeNothing) {
               std::string::npos);
     EXPECT_TRUE(members().empty());
     EXPECT_TRUE(std::filesystem::exists(dir.path() / "club@example.test" / "members"));
+    // Files this code did not write: a date in the future, a field too many, an address with a space.
+    for (const char* forged : {"subscribe victim@example.test 99999999999\n",
+                               "subscribe victim@example.test 99999 1796526225\n",
+                               "subscribe a b@example.test 1796526225\n"}) {
+        std::ofstream(dir.path() / "club@example.test" / "pending" / "0123456789abcdef0123456789abcdef") << forged;
+        auto answer = handle({Request::Kind::confirm, "0123456789abcdef0123456789abcdef"}, "mallory@evil.test");
+        EXPECT_NE(answer.text.find("unknown or older than 3 days"), std::string::npos) << forged;
+    }
+    EXPECT_TRUE(members().empty());
 }
 
 // Unanswered requests are forgotten after 3 days, and no more than 1,000 wait at once: a flood

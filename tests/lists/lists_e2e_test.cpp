@@ -139,6 +139,18 @@ TEST_F(Lists, TheListCommandRefusesUnsafeNamesAndMembers) {
     EXPECT_EQ(result.exit_code, 1);
     EXPECT_NE(result.err.find("there is no list nosuch@localhost"), std::string::npos) << result.err;
     EXPECT_EQ(list_command(server, {"members", "family@localhost"}).out, "");
+    // A path is no list, even where a members file waits at its end.
+    fs::create_directories(server.dir() / "outside@localhost");
+    std::ofstream(server.dir() / "outside@localhost" / "members") << "carol@example.test\n";
+    LineClient client(server.port("smtp"));
+    read_reply(client);
+    command(client, "EHLO client.test");
+    command(client, "MAIL FROM:<mallory@sender.test>");
+    for (const std::string& path : std::vector<std::string>{"\"../outside\"@localhost",
+                                                             (server.dir() / "outside@localhost").string(),
+                                                             "\"family@localhost/../family\"@localhost"}) {
+        EXPECT_NE(command(client, "RCPT TO:<" + path + ">").code, 250) << path;
+    }
     std::set<std::string> names;
     for (const auto& entry : fs::directory_iterator(server.dir() / "lists")) {
         names.insert(entry.path().filename().string());
