@@ -96,7 +96,9 @@ TEST_F(Forwarding, TheBounceToTheSrsAddressReachesTheOriginalSender) {
     command(client, "EHLO mx1.example.test");
     // Only a bounce goes back: with a sender, whoever saw the copy could relay through the address.
     command(client, "MAIL FROM:<bob@example.test>");
-    EXPECT_EQ(command(client, "RCPT TO:<" + srs_address + ">").code, 550);
+    auto refused = command(client, "RCPT TO:<" + srs_address + ">");
+    EXPECT_TRUE(refused.code == 550 || refused.code == 553) << refused; // 553 when the hash holds a '/'
+    EXPECT_EQ(mx.received(), 1U);
     command(client, "RSET");
     auto reply = send_message(client, "", {srs_address}, "Subject: Undelivered Mail\n\nbob is gone\n");
     ASSERT_EQ(reply.code, 250) << reply;
