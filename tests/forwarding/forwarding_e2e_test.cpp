@@ -126,7 +126,8 @@ TEST_F(Forwarding, ForgedAndOldSrsAddressesAreRefused) {
     EXPECT_EQ(command(client, "RCPT TO:<SRS0=AAAA=JZ=example.test=carol@localhost>").code, 550);
     auto other = run("/usr/bin/python3", {pysrs, "another secret", "forward", "carol@example.test", "x@localhost"});
     auto forged = other.out.substr(0, other.out.find('\n'));
-    EXPECT_EQ(command(client, "RCPT TO:<" + forged + ">").code, 550) << forged;
+    auto refused = command(client, "RCPT TO:<" + forged + ">");
+    EXPECT_TRUE(refused.code == 550 || refused.code == 553) << forged << ": " << refused; // 553: a '/' in the hash
     // Day "AA" is day 0 of a 1024-day cycle: far more than 21 days from any day but a few.
     EXPECT_EQ(command(client, "RCPT TO:<SRS0=siCq=AA=example.test=carol@localhost>").code, 550);
     EXPECT_EQ(command(client, "RCPT TO:<SRS0=a/b+=JZ=example.test=carol@localhost>").code, 553); // no mailbox name
