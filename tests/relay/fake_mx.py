@@ -49,10 +49,15 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         self.received += 1
-        name = self.out / f"message-{self.received}"
-        name.write_bytes(envelope.original_content)
-        (self.out / f"envelope-{self.received}").write_text(
-            f"{envelope.mail_from}\n" + "\n".join(envelope.rcpt_tos) + "\n" + f"tls={tls_version(session)}\n")
+        # Each file appears whole (written under a dot name, then renamed), the envelope before
+        # the message: a test that sees message-N can read envelope-N.
+        def publish(name, data):
+            hidden = self.out / f".{name}"
+            hidden.write_bytes(data)
+            hidden.rename(self.out / name)
+        publish(f"envelope-{self.received}", (
+            f"{envelope.mail_from}\n" + "\n".join(envelope.rcpt_tos) + "\n" + f"tls={tls_version(session)}\n").encode())
+        publish(f"message-{self.received}", envelope.original_content)
         return "250 2.0.0 OK"
 
     async def handle_QUIT(self, server, session, envelope):
